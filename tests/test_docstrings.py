@@ -1,0 +1,15 @@
+"""Every Examples section in lloyd's public modules runs as a doctest."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
