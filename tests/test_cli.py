@@ -42,6 +42,14 @@ def test_help_imports_neither_numba_nor_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_every_public_name_resolves():
+    import lloyd
+
+    assert set(lloyd.__all__) == set(lloyd._EXPORTS) | {"__version__"}
+    for name in lloyd.__all__:
+        assert getattr(lloyd, name) is not None
+
+
 def test_import_lloyd_is_light():
     code = (
         "import sys, lloyd\n"

@@ -18,15 +18,35 @@ _EXPORTS = {
     "kmeans_init_centroids": "lloyd.steps",
     "run_kmeans": "lloyd.steps",
     "KMeansHistory": "lloyd.steps",
+    "KMeans": "lloyd.cluster",
+    "kmeans_plusplus": "lloyd.seeding",
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
     "sample_image_path": "lloyd.datasets",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
+    # the algorithm as taught
+    "find_closest_centroids",
+    "compute_centroids",
+    "compute_distortion",
+    "kmeans_init_centroids",
+    "run_kmeans",
+    "KMeansHistory",
+    # the engine
+    "KMeans",
+    "kmeans_plusplus",
+    # data
+    "load_sample_2d",
+    "load_sample_image",
+    "sample_image_path",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lloyd.cluster import KMeans
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
+    from lloyd.seeding import kmeans_plusplus
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,

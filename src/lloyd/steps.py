@@ -1,6 +1,6 @@
 """k-means exactly as it is taught: assign each point, move each centroid, repeat.
 
-Plain, vectorised numpy in float64. This module is the specification the fast engine is tested against.
+Plain, vectorised numpy in float64: the specification the fast engine is tested against.
 """
 
 from __future__ import annotations

@@ -1,0 +1,129 @@
+"""Kernels every algorithm shares: block layout, inertia, centre shift, empty-cluster distances.
+
+Sums over points run over a fixed number of contiguous blocks that depends only on the data's
+shape, never on the number of threads, and are merged in block order: results are bit-identical
+whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Rows handled together: a chunk's distances to all centres fit in L1/L2 cache.
+CHUNK = 256
+#: At most this many blocks (partial sums) per pass; enough to keep many threads busy.
+MAX_BLOCKS = 64
+#: Memory allowed for the per-block partial sums of the centres, in bytes.
+PARTIAL_BYTES = 64 * 2**20
+
+
+def n_blocks(n_samples: int, n_clusters: int, n_features: int) -> int:
+    """How many blocks a pass over ``n_samples`` rows uses; a function of the shape alone."""
+    n_chunks = max(1, -(-n_samples // CHUNK))
+    by_memory = max(1, PARTIAL_BYTES // (8 * max(1, n_clusters * n_features)))
+    return int(min(n_chunks, MAX_BLOCKS, by_memory))
+
+
+@njit(nogil=True, cache=True)
+def block_bounds(n_samples, n_blocks, b):
+    """Rows [start, stop) of block ``b``: contiguous, whole chunks except the last."""
+    n_chunks = (n_samples + CHUNK - 1) // CHUNK
+    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
+    start = min(n_samples, b * chunks_per_block * CHUNK)
+    stop = min(n_samples, start + chunks_per_block * CHUNK)
+    return start, stop
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def inertia(X, sample_weight, centers, labels, n_blocks):
+    """Sum of weighted squared distances of each row to its centre (float64, deterministic).
+
+    IN: X (n, d), sample_weight (n,), centers (k, d), labels (n,). OUT: the sum.
+    """
+    n, d = X.shape
+    partial = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        acc = 0.0
+        for i in range(start, stop):
+            j = labels[i]
+            s = 0.0
+            for f in range(d):
+                diff = X[i, f] - centers[j, f]
+                s += diff * diff
+            acc += sample_weight[i] * s
+        partial[b] = acc
+    total = 0.0
+    for b in range(n_blocks):
+        total += partial[b]
+    return total
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def distances_to_assigned(X, centers, labels, out):
+    """OUT: ``out[i]`` = squared distance of row i to its centre (for empty-cluster relocation)."""
+    n, d = X.shape
+    for i in prange(n):
+        j = labels[i]
+        s = 0.0
+        for f in range(d):
+            diff = X[i, f] - centers[j, f]
+            s += diff * diff
+        out[i] = s
+
+
+@njit(nogil=True, cache=True)
+def merge_blocks(block_sums, block_weights, sums, weights):
+    """OUT: sums (k, d) and weights (k,) = the per-block partials added in block order."""
+    n_blocks, k, d = block_sums.shape
+    sums[:] = 0.0
+    weights[:] = 0.0
+    for b in range(n_blocks):
+        for j in range(k):
+            weights[j] += block_weights[b, j]
+            for f in range(d):
+                sums[j, f] += block_sums[b, j, f]
+
+
+@njit(nogil=True, cache=True)
+def average_centers(sums, weights, centers_old, centers_new):
+    """OUT: centers_new = sums / weights (as sum * (1 / weight), like scikit-learn).
+
+    A cluster with zero weight left after relocation keeps its old centre.
+    """
+    k, d = sums.shape
+    for j in range(k):
+        if weights[j] > 0:
+            alpha = 1.0 / weights[j]
+            for f in range(d):
+                centers_new[j, f] = sums[j, f] * alpha
+        else:
+            for f in range(d):
+                centers_new[j, f] = centers_old[j, f]
+
+
+@njit(nogil=True, cache=True)
+def center_shift(centers_old, centers_new, out):
+    """OUT: out[j] = Euclidean distance between the old and new centre j."""
+    k, d = centers_old.shape
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            diff = centers_new[j, f] - centers_old[j, f]
+            s += diff * diff
+        out[j] = np.sqrt(s)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def all_distances(X, centers, out):
+    """OUT: out (n, k) = Euclidean distance of every row to every centre (for ``transform``)."""
+    n, d = X.shape
+    k = centers.shape[0]
+    for i in prange(n):
+        for j in range(k):
+            s = 0.0
+            for f in range(d):
+                diff = X[i, f] - centers[j, f]
+                s += diff * diff
+            out[i, j] = np.sqrt(s)

@@ -1,0 +1,582 @@
+"""KMeans: a scikit-learn estimator on lloyd's compiled kernels.
+
+This module validates, chooses the algorithm, seeds, restarts and checks convergence; every loop
+over points lives in ``lloyd._kernels``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from lloyd.seeding import _kmeans_plusplus, check_weights
+
+__all__ = ["KMeans"]
+
+_ALGORITHMS = ("lloyd", "elkan", "auto")
+
+
+class _Run(NamedTuple):
+    """One k-means run from one start."""
+
+    labels: np.ndarray
+    inertia: float
+    centers: np.ndarray
+    n_iter: int
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-means clustering, exact, on compiled kernels; a drop-in for scikit-learn's ``KMeans``.
+
+    From the same initial centres it returns the same labels and centres as
+    ``sklearn.cluster.KMeans`` and as :func:`lloyd.run_kmeans` (to floating-point rounding);
+    with the same integer ``random_state`` it draws the same initial centres in most cases.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters, ``1 <= n_clusters <= n_samples``.
+    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features), \
+default='k-means++'
+        'k-means++': greedy k-means++ (:func:`lloyd.kmeans_plusplus`); 'random': ``n_clusters``
+        distinct rows drawn with probability proportional to their weight; an array: these
+        centres; a callable ``init(X, n_clusters, random_state)`` returning them.
+    n_init : 'auto' or int, default='auto'
+        Runs from different starts; the one with the lowest inertia is kept. 'auto' is 1 for
+        'k-means++' or an array, 10 for 'random' or a callable.
+    max_iter : int, default=300
+        The most iterations of a run.
+    tol : float, default=1e-4
+        A run stops when the sum of squared centre shifts falls to ``tol`` times the mean
+        variance of the features, or when no label changes (strict convergence).
+    verbose : int, default=0
+        Print the inertia at every iteration when positive.
+    random_state : int, RandomState instance or None, default=None
+        Makes seeding, and so the whole fit, repeatable.
+    copy_x : bool, default=True
+        When False and X is already C-ordered float, X is centred in place during the fit and
+        restored afterwards (it may then differ from the original by rounding).
+    algorithm : {'auto', 'lloyd', 'elkan'}, default='auto'
+        'lloyd' is the classic iteration; 'elkan' skips distance computations with the
+        triangle inequality (k lower bounds per row: n × k memory). 'auto' chooses from the
+        shape of the data. All give the same result from the same start.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,)
+    inertia_ : float
+        Sum of weighted squared distances of the rows to their centres.
+    n_iter_ : int
+        Iterations run by the kept run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string feature names.
+
+    Notes
+    -----
+    Empty clusters are moved to the rows farthest from their current centres, as scikit-learn
+    does, so no centre is ever NaN. Sums are accumulated in float64 over fixed blocks merged in
+    order: the result does not depend on the number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lloyd import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    >>> km.predict([[0, 0], [12, 3]]).tolist() == [km.labels_[0], km.labels_[3]]
+    True
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="auto",
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_params(self):
+        _check_int(self.n_clusters, "n_clusters", 1)
+        _check_int(self.max_iter, "max_iter", 1)
+        if not (isinstance(self.n_init, str) and self.n_init == "auto"):
+            _check_int(self.n_init, "n_init", 1, extra="or 'auto'")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
+            raise ValueError(f"The 'tol' parameter must be a float >= 0, got {self.tol!r}.")
+        if not self.tol >= 0:
+            raise ValueError(f"The 'tol' parameter must be a float >= 0, got {self.tol!r}.")
+        if self.algorithm not in _ALGORITHMS:
+            raise ValueError(
+                f"The 'algorithm' parameter must be one of {_ALGORITHMS}, got {self.algorithm!r}."
+            )
+        init = self.init
+        if isinstance(init, str):
+            if init not in ("k-means++", "random"):
+                raise ValueError(
+                    "The 'init' parameter must be 'k-means++', 'random', a callable or an "
+                    f"array of shape (n_clusters, n_features), got {init!r}."
+                )
+        elif not callable(init) and not hasattr(init, "__len__"):
+            raise ValueError(
+                "The 'init' parameter must be 'k-means++', 'random', a callable or an "
+                f"array of shape (n_clusters, n_features), got {init!r}."
+            )
+        if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral):
+            raise ValueError(f"The 'verbose' parameter must be an int >= 0, got {self.verbose!r}.")
+
+    def _check_test_data(self, X):
+        _reject_sparse(X)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float64 and float32 are kept; other numeric types are converted to float64.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; None means all ones.
+
+        Returns
+        -------
+        self : KMeans
+        """
+        self._check_params()
+        _reject_sparse(X)
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
+            ensure_min_samples=1,
+        )
+        if not self.copy_x and not X.flags.writeable:
+            X = X.copy()  # read-only input (e.g. a memmap) cannot be centred in place
+        n_samples, n_features = X.shape
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: there cannot "
+                "be more clusters than rows. Lower n_clusters."
+            )
+        sample_weight = check_weights(sample_weight, X)
+        random_state = check_random_state(self.random_state)
+        n_init = self._effective_n_init()
+        tol = _tolerance(X, self.tol)
+        algorithm = self._choose_algorithm(n_samples, n_features, X.dtype)
+
+        init = self.init
+        init_is_array = not isinstance(init, str) and not callable(init)
+        if init_is_array:
+            init = _check_init_array(init, X, self.n_clusters)
+
+        # Centre X for more accurate distances, as scikit-learn does; undo it afterwards.
+        X_mean = X.mean(axis=0)
+        X -= X_mean
+        if init_is_array:
+            init -= X_mean
+
+        try:
+            best = None
+            with _blas_single_thread():
+                for _ in range(n_init):
+                    centers_init = self._init_centroids(X, init, random_state, sample_weight)
+                    if self.verbose:
+                        print("Initialization complete")
+                    run = _single_run(
+                        algorithm, X, sample_weight, centers_init, self.max_iter, tol,
+                        self.verbose,
+                    )
+                    if best is None or (
+                        run.inertia < best.inertia
+                        and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
+                    ):
+                        best = run
+        finally:
+            if not self.copy_x:
+                X += X_mean
+        centers = best.centers + X_mean
+
+        distinct = len(np.unique(best.labels))
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self._n_features_out = self.n_clusters
+        self.labels_ = best.labels
+        self.inertia_ = float(best.inertia)
+        self.n_iter_ = best.n_iter
+        self.algorithm_ = algorithm
+        return self
+
+    def _effective_n_init(self):
+        init_is_array = not isinstance(self.init, str) and not callable(self.init)
+        if self.n_init == "auto":
+            n_init = 1 if init_is_array or self.init == "k-means++" else 10
+        else:
+            n_init = int(self.n_init)
+        if init_is_array and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in KMeans "
+                f"instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return n_init
+
+    def _choose_algorithm(self, n_samples, n_features, dtype):
+        if self.algorithm != "auto":
+            return self.algorithm
+        return choose_algorithm(n_samples, n_features, self.n_clusters, dtype)
+
+    def _init_centroids(self, X, init, random_state, sample_weight):
+        n_samples = X.shape[0]
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = _kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "random":
+            w = sample_weight.astype(np.float64)
+            seeds = random_state.choice(
+                n_samples, size=self.n_clusters, replace=False, p=w / w.sum()
+            )
+            centers = X[seeds]
+        elif callable(init):
+            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = _check_init_array(centers, X, self.n_clusters, name="init(X, ...) result")
+        else:
+            centers = init
+        return np.ascontiguousarray(centers, dtype=X.dtype)
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_``: the cluster of every row of X."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of every row of X to every centre."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    # ------------------------------------------------------------------ use
+
+    def predict(self, X):
+        """The index of the nearest centre for every row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        return _labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
+
+    def transform(self, X):
+        """Distances of every row of X to every centre (an n_samples × n_clusters array).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+        """
+        check_is_fitted(self)
+        return self._transform(self._check_test_data(X))
+
+    def _transform(self, X):
+        from lloyd._kernels.common import all_distances
+
+        out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+        all_distances(X, self.cluster_centers_.astype(X.dtype, copy=False), out)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """The opposite of the inertia of X with the fitted centres (higher is better)."""
+        from lloyd._kernels import common
+
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        sample_weight = check_weights(sample_weight, X)
+        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        labels = _labels(X, centers)
+        blocks = common.n_blocks(X.shape[0], 1, 1)
+        return -float(common.inertia(X, sample_weight, centers, labels, blocks))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def choose_algorithm(n_samples, n_features, n_clusters, dtype):
+    """The algorithm 'auto' runs for data of this shape (see the README's table)."""
+    return "lloyd"
+
+
+def _check_int(value, name, minimum, extra=""):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"The '{name}' parameter must be an int >= {minimum}{' ' + extra if extra else ''}, "
+            f"got {value!r}."
+        )
+    if value < minimum:
+        raise ValueError(
+            f"The '{name}' parameter must be an int >= {minimum}{' ' + extra if extra else ''}, "
+            f"got {value!r}."
+        )
+
+
+def _reject_sparse(X):
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            "lloyd.KMeans does not support sparse input yet; convert it with X.toarray() if it "
+            "fits in memory."
+        )
+
+
+def _check_init_array(init, X, n_clusters, name="init"):
+    from sklearn.utils import check_array
+
+    init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name=name)
+    if init.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"clusters n_clusters={n_clusters}."
+        )
+    if init.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"features of the data {X.shape[1]}."
+        )
+    return init
+
+
+def _tolerance(X, tol):
+    """tol relative to the data: tol × the mean of the features' variances."""
+    if tol == 0:
+        return 0.0
+    return float(np.mean(np.var(X, axis=0)) * tol)
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """True when two labelings are the same partition up to a permutation of the labels."""
+    mapping = np.full(n_clusters, -1, dtype=np.intp)
+    for a, b in zip(labels1, labels2):
+        if mapping[a] == -1:
+            mapping[a] = b
+        elif mapping[a] != b:
+            return False
+    return True
+
+
+class _blas_single_thread:
+    """Pin BLAS to one thread while the parallel kernels run (no oversubscription)."""
+
+    def __enter__(self):
+        from threadpoolctl import threadpool_limits
+
+        self._limits = threadpool_limits(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        self._limits.restore_original_limits()
+        return False
+
+
+def _use_blas(n_features):
+    return n_features > 2
+
+
+def _labels(X, centers):
+    """Nearest-centre labels of validated X (no centre update)."""
+    from lloyd._kernels import common
+    from lloyd._kernels.lloyd import lloyd_pass
+
+    n, d = X.shape
+    k = centers.shape[0]
+    labels = np.empty(n, dtype=np.int32)
+    n_blocks = common.n_blocks(n, k, d)
+    dummy_sums = np.empty((n_blocks, 0, 0))
+    dummy_weights = np.empty((n_blocks, 0))
+    weights = np.ones(0, dtype=X.dtype)
+    with _blas_single_thread():
+        lloyd_pass(X, weights, np.ascontiguousarray(centers), labels, dummy_sums, dummy_weights,
+                   _use_blas(d), False)
+    return labels
+
+
+def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose):
+    if algorithm == "elkan":
+        return _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose)
+    return _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose)
+
+
+def _update_centers(X, sample_weight, centers, centers_new, labels, block_sums, block_weights,
+                    shift):
+    """Merge the block partials into new centres, relocating empty clusters first."""
+    from lloyd._kernels import common
+
+    k, d = centers.shape
+    sums = np.empty((k, d))
+    weights = np.empty(k)
+    common.merge_blocks(block_sums, block_weights, sums, weights)
+    empty = np.flatnonzero(weights == 0)
+    if empty.size:
+        _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty)
+    common.average_centers(sums, weights, centers, centers_new)
+    common.center_shift(centers, centers_new, shift)
+
+
+def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
+    """Move each empty cluster to one of the rows farthest from their centres (IN/OUT: sums,
+    weights). The farthest row goes to the first empty cluster, and so on; ties by row order."""
+    from lloyd._kernels.common import distances_to_assigned
+
+    distances = np.empty(X.shape[0], dtype=X.dtype)
+    distances_to_assigned(X, centers, labels, distances)
+    far = np.argsort(-distances, kind="stable")[: empty.size]
+    for new_cluster, row in zip(empty, far):
+        w = float(sample_weight[row])
+        old_cluster = labels[row]
+        sums[old_cluster] -= X[row] * w
+        weights[old_cluster] -= w
+        sums[new_cluster] = X[row] * w
+        weights[new_cluster] = w
+
+
+def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+    """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
+    from lloyd._kernels import common
+    from lloyd._kernels.lloyd import lloyd_pass
+
+    n, d = X.shape
+    k = centers_init.shape[0]
+    n_blocks = common.n_blocks(n, k, d)
+    use_blas = _use_blas(d)
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    labels = np.full(n, -1, dtype=np.int32)
+    labels_old = labels.copy()
+    block_sums = np.empty((n_blocks, k, d))
+    block_weights = np.empty((n_blocks, k))
+    shift = np.empty(k, dtype=X.dtype)
+    strict_convergence = False
+    for i in range(max_iter):
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, True)
+        _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
+                        block_weights, shift)
+        if verbose:
+            inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
+            print(f"Iteration {i}, inertia {inertia}.")
+        centers, centers_new = centers_new, centers
+        if np.array_equal(labels, labels_old):
+            if verbose:
+                print(f"Converged at iteration {i}: strict convergence.")
+            strict_convergence = True
+            break
+        shift_total = float(np.dot(shift, shift))
+        if shift_total <= tol:
+            if verbose:
+                print(f"Converged at iteration {i}: center shift {shift_total} within "
+                      f"tolerance {tol}.")
+            break
+        labels_old[:] = labels
+    if not strict_convergence:
+        # Labels consistent with the final centres.
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, False)
+    inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
+    return _Run(labels, inertia, centers, i + 1)
+
+
+def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+    """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
+    from lloyd._kernels import common, elkan
+
+    n, d = X.shape
+    k = centers_init.shape[0]
+    n_blocks = common.n_blocks(n, k, d)
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    half_dist = np.empty((k, k), dtype=X.dtype)
+    next_half = np.empty(k, dtype=X.dtype)
+    labels = np.full(n, -1, dtype=np.int32)
+    labels_old = labels.copy()
+    upper = np.empty(n, dtype=X.dtype)
+    lower = np.empty((n, k), dtype=X.dtype)
+    block_sums = np.empty((n_blocks, k, d))
+    block_weights = np.empty((n_blocks, k))
+    shift = np.empty(k, dtype=X.dtype)
+
+    elkan.half_distances(centers, half_dist, next_half)
+    elkan.init_bounds(X, centers, half_dist, labels, upper, lower)
+    strict_convergence = False
+    for i in range(max_iter):
+        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, lower,
+                         block_sums, block_weights, True)
+        _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
+                        block_weights, shift)
+        elkan.shift_bounds(labels, shift, upper, lower)
+        elkan.half_distances(centers_new, half_dist, next_half)
+        if verbose:
+            inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
+            print(f"Iteration {i}, inertia {inertia}.")
+        centers, centers_new = centers_new, centers
+        if np.array_equal(labels, labels_old):
+            if verbose:
+                print(f"Converged at iteration {i}: strict convergence.")
+            strict_convergence = True
+            break
+        shift_total = float(np.dot(shift, shift))
+        if shift_total <= tol:
+            if verbose:
+                print(f"Converged at iteration {i}: center shift {shift_total} within "
+                      f"tolerance {tol}.")
+            break
+        labels_old[:] = labels
+    if not strict_convergence:
+        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, lower,
+                         block_sums, block_weights, False)
+    inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
+    return _Run(labels, inertia, centers, i + 1)

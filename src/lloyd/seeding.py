@@ -1,0 +1,126 @@
+"""Choosing initial centres: random distinct rows, and greedy k-means++.
+
+The heavy loops are compiled (``lloyd._kernels.seeding``); the random draws follow
+scikit-learn's sequence, so the same ``random_state`` picks the same rows in most cases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lloyd._validation import check_data, check_n_clusters
+
+__all__ = ["kmeans_plusplus"]
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_local_trials=None):
+    """Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with local trials).
+
+    The first centre is a row drawn with probability proportional to its weight. Each next centre
+    is the best of ``n_local_trials`` rows drawn with probability proportional to
+    ``w · D(x)²`` (``D`` the distance to the nearest centre so far): the one that lowers the
+    potential ``Σ w · D(x)²`` most.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+        The number of centres, ``1 <= n_clusters <= n_samples``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; None means all ones.
+    random_state : int, RandomState instance or None, default=None
+    n_local_trials : int, default=None
+        Candidates per step; None means ``2 + int(ln(n_clusters))``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        Rows of X, in X's dtype (float32 or float64).
+    indices : ndarray of shape (n_clusters,)
+        Their row numbers in X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.1, 10.0]])
+    >>> centers, indices = kmeans_plusplus(X, 2, random_state=0)
+    >>> sorted(int(i) // 2 for i in indices)
+    [0, 1]
+    """
+    from sklearn.utils import check_random_state
+
+    X = check_data(X)
+    n_clusters = check_n_clusters(n_clusters, X.shape[0], name="n_clusters")
+    sample_weight = check_weights(sample_weight, X)
+    if n_local_trials is not None:
+        if isinstance(n_local_trials, bool) or not isinstance(n_local_trials, (int, np.integer)):
+            raise ValueError(f"n_local_trials must be an integer >= 1, got {n_local_trials!r}.")
+        if n_local_trials < 1:
+            raise ValueError(f"n_local_trials={n_local_trials} must be >= 1.")
+    random_state = check_random_state(random_state)
+    return _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+
+
+def check_weights(sample_weight, X):
+    """Validated weights of X's dtype: finite, non-negative, not all zero, one per row.
+
+    scikit-learn's checker rejects NaN, infinity, negative and all-zero weights."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    n = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n, dtype=X.dtype)
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 1 and weights.shape[0] != n:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} values but X has {n} rows; pass one weight "
+            "per row."
+        )
+    weights = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=False
+    )
+    return np.ascontiguousarray(weights)
+
+
+def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
+    """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
+    from lloyd._kernels import common
+    from lloyd._kernels import seeding as kernels
+
+    n_samples, n_features = X.shape
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    n_blocks = common.n_blocks(n_samples, n_local_trials, 1)
+    centers = np.empty((n_clusters, n_features), dtype=X.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+
+    weights64 = sample_weight.astype(np.float64)
+    first = random_state.choice(n_samples, p=weights64 / weights64.sum())
+    centers[0] = X[first]
+    indices[0] = first
+    closest = np.empty(n_samples)
+    block_pot = np.empty(n_blocks)
+    kernels.init_closest(X, sample_weight, first, closest, block_pot)
+    current_pot = block_pot.sum()
+
+    candidates = np.empty(n_local_trials, dtype=np.intp)
+    block_pots = np.empty((n_blocks, n_local_trials))
+    for c in range(1, n_clusters):
+        targets = random_state.uniform(size=n_local_trials) * current_pot
+        kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
+        kernels.candidate_potentials(X, sample_weight, closest, candidates, block_pots)
+        pots = _ordered_sum(block_pots)
+        best = candidates[int(np.argmin(pots))]
+        kernels.add_center(X, sample_weight, best, closest, block_pot)
+        current_pot = _ordered_sum(block_pot)
+        centers[c] = X[best]
+        indices[c] = best
+    return centers, indices
+
+
+def _ordered_sum(partials):
+    """Sum over the first axis, block by block in order (deterministic, unlike pairwise sums)."""
+    total = np.zeros(partials.shape[1:])
+    for row in partials:
+        total += row
+    return total

@@ -1,0 +1,326 @@
+"""lloyd.KMeans against scikit-learn, the teaching steps and float64 numpy; properties; errors."""
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SKKMeans
+
+import lloyd
+from lloyd import KMeans, kmeans_plusplus, run_kmeans
+
+ALGORITHMS = ["lloyd", "elkan"]
+
+
+def make_blobs(n, d, k, dtype, seed):
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, size=(k, d))
+    X = centers[rng.integers(0, k, size=n)] + rng.normal(scale=2.0, size=(n, d))
+    return X.astype(dtype)
+
+
+# ---------------------------------------------------------------- agreement with scikit-learn
+
+
+GRID = [
+    (n, d, k)
+    for n in (3000,)
+    for d in (2, 3, 16, 100)
+    for k in (2, 8, 64)
+]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize(("n", "d", "k"), GRID)
+def test_float64_agrees_with_scikit_learn(n, d, k, weighted, algorithm):
+    X = make_blobs(n, d, k, np.float64, seed=n + d + k)
+    rng = np.random.default_rng(d * k)
+    weights = rng.uniform(0.2, 3.0, size=n) if weighted else None
+    init = X[rng.choice(n, k, replace=False)]
+    ours = KMeans(k, init=init, n_init=1, max_iter=50, algorithm=algorithm).fit(
+        X, sample_weight=weights
+    )
+    ref = SKKMeans(k, init=init, n_init=1, max_iter=50, algorithm=algorithm).fit(
+        X, sample_weight=weights
+    )
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize(("n", "d", "k"), GRID)
+def test_float32_agrees_with_scikit_learn(n, d, k, weighted, algorithm):
+    X = make_blobs(n, d, k, np.float32, seed=n + d + k)
+    rng = np.random.default_rng(d * k)
+    weights = rng.uniform(0.2, 3.0, size=n).astype(np.float32) if weighted else None
+    init = X[rng.choice(n, k, replace=False)]
+    ours = KMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+        X, sample_weight=weights
+    )
+    assert ours.cluster_centers_.dtype == np.float32
+    ref = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+        X, sample_weight=weights
+    )
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-4)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(("d", "k"), [(2, 8), (3, 64), (16, 64), (100, 8)])
+def test_large_n_agrees_with_the_exact_answer(d, k, algorithm, dtype):
+    """n = 10⁵. float64: the same labels as scikit-learn. float32: the same labels as the exact
+    (float64) fit of the same float32 data; scikit-learn's float32 path accumulates its sums
+    in float32 and drifts from that answer, lloyd accumulates in float64 and does not."""
+    n = 100_000
+    X = make_blobs(n, d, k, dtype, seed=d + k)
+    rng = np.random.default_rng(k)
+    weights = rng.uniform(0.2, 3.0, size=n).astype(dtype)
+    init = X[rng.choice(n, k, replace=False)]
+    ours = KMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+        X, sample_weight=weights
+    )
+    exact = SKKMeans(k, init=init.astype(np.float64), n_init=1, max_iter=20, tol=0,
+                     algorithm=algorithm).fit(X.astype(np.float64), sample_weight=weights)
+    np.testing.assert_array_equal(ours.labels_, exact.labels_)
+    rel = 1e-6 if dtype == np.float64 else 1e-4
+    assert ours.inertia_ == pytest.approx(exact.inertia_, rel=rel)
+    if dtype == np.float32:
+        ref32 = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+            X, sample_weight=weights
+        )
+        assert ours.inertia_ == pytest.approx(ref32.inertia_, rel=1e-4)
+        # lloyd is at least as close to the exact answer as scikit-learn's float32 path
+        assert abs(ours.inertia_ - exact.inertia_) <= abs(ref32.inertia_ - exact.inertia_)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_same_answer_as_the_teaching_steps(algorithm):
+    X = make_blobs(2000, 3, 5, np.float64, seed=7)
+    init = X[:5].copy()
+    centroids, idx = run_kmeans(X, init, max_iters=15)
+    km = KMeans(5, init=init, n_init=1, max_iter=15, tol=0, algorithm=algorithm).fit(X)
+    np.testing.assert_allclose(km.cluster_centers_, centroids, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(km.labels_, idx)
+
+
+def test_same_random_state_draws_the_same_start_as_scikit_learn():
+    X = make_blobs(5000, 4, 10, np.float64, seed=1)
+    for init in ("k-means++", "random"):
+        ours = KMeans(10, init=init, n_init=3, random_state=42).fit(X)
+        ref = SKKMeans(10, init=init, n_init=3, random_state=42).fit(X)
+        np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9)
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_kmeans_plusplus_matches_scikit_learn_indices():
+    from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+
+    X = make_blobs(4000, 3, 16, np.float64, seed=2)
+    w = np.random.default_rng(0).uniform(0.5, 2, size=len(X))
+    for seed in range(3):
+        centers, indices = kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)
+        _, ref = sk_kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)
+        np.testing.assert_array_equal(indices, ref)
+        np.testing.assert_array_equal(centers, X[indices])
+
+
+def test_kmeans_plusplus_float32_and_distinct_rows():
+    X = make_blobs(1000, 2, 5, np.float32, seed=3)
+    centers, indices = kmeans_plusplus(X, 20, random_state=0)
+    assert centers.dtype == np.float32
+    assert len(set(indices.tolist())) == 20
+
+
+# ---------------------------------------------------------------- behaviour
+
+
+def test_threads_do_not_change_the_result():
+    import numba
+
+    X = make_blobs(50_000, 5, 16, np.float32, seed=4)
+    w = np.random.default_rng(1).uniform(0.5, 2, size=len(X)).astype(np.float32)
+    results = []
+    original = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            for algorithm in ALGORITHMS:
+                km = KMeans(16, random_state=0, algorithm=algorithm, max_iter=30).fit(
+                    X, sample_weight=w
+                )
+                results.append((threads, algorithm, km.cluster_centers_.copy(), km.inertia_))
+    finally:
+        numba.set_num_threads(original)
+    by_alg = {}
+    for _, algorithm, centers, inertia in results:
+        by_alg.setdefault(algorithm, []).append((centers, inertia))
+    for runs in by_alg.values():
+        (c1, i1), (c2, i2) = runs
+        assert np.array_equal(c1, c2)  # bit-identical
+        assert i1 == i2
+
+
+def test_duplicating_a_row_equals_doubling_its_weight():
+    X = make_blobs(500, 2, 3, np.float64, seed=5)
+    init = X[:3].copy()
+    w = np.ones(len(X))
+    w[10] = 2.0
+    doubled = KMeans(3, init=init, n_init=1, tol=0).fit(X, sample_weight=w)
+    repeated = KMeans(3, init=init, n_init=1, tol=0).fit(np.vstack([X, X[10:11]]))
+    np.testing.assert_allclose(doubled.cluster_centers_, repeated.cluster_centers_, rtol=1e-12)
+    assert doubled.inertia_ == pytest.approx(repeated.inertia_, rel=1e-12)
+
+
+def test_empty_cluster_is_relocated_never_nan():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [10.0, 10.0], [10.1, 10.0]])
+    init = np.array([[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]])  # the third is far from all
+    for algorithm in ALGORITHMS:
+        km = KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
+        assert not np.isnan(km.cluster_centers_).any()
+        assert len(np.unique(km.labels_)) == 3
+        ref = SKKMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
+        assert km.inertia_ == pytest.approx(ref.inertia_)
+
+
+def test_labels_are_the_argmin_and_inertia_is_their_cost():
+    X = make_blobs(3000, 4, 6, np.float64, seed=6)
+    km = KMeans(6, random_state=0).fit(X)
+    d = ((X[:, None, :] - km.cluster_centers_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(km.labels_, d.argmin(axis=1))
+    assert km.inertia_ == pytest.approx(d.min(axis=1).sum(), rel=1e-10)
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    np.testing.assert_allclose(km.transform(X), np.sqrt(d), rtol=1e-10)
+    assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-10)
+    np.testing.assert_allclose(km.fit_transform(X), np.sqrt(d), rtol=1e-10)
+
+
+def test_input_layouts_give_the_same_result_and_are_not_mutated():
+    X = make_blobs(2000, 3, 4, np.float64, seed=8)
+    init = X[:4].copy()
+    expected = KMeans(4, init=init, n_init=1).fit(X).cluster_centers_
+    fortran = np.asfortranarray(X)
+    strided = np.repeat(X, 2, axis=0)[::2]
+    readonly = X.copy()
+    readonly.flags.writeable = False
+    for variant in (fortran, strided, readonly):
+        before = variant.copy()
+        got = KMeans(4, init=init, n_init=1).fit(variant).cluster_centers_
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        np.testing.assert_array_equal(variant, before)
+    copy_false = X.copy()
+    KMeans(4, init=init, n_init=1, copy_x=False).fit(copy_false)
+    np.testing.assert_allclose(copy_false, X, rtol=1e-12, atol=1e-12)
+    got = KMeans(4, init=init, n_init=1, copy_x=False).fit(readonly).cluster_centers_
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_integer_input_becomes_float64():
+    X = np.array([[0, 0], [0, 1], [9, 9], [9, 8]])
+    km = KMeans(2, random_state=0).fit(X)
+    assert km.cluster_centers_.dtype == np.float64
+
+
+def test_n_init_keeps_the_best_run():
+    X = make_blobs(3000, 2, 8, np.float64, seed=9)
+    inertias = [KMeans(8, init="random", n_init=1, random_state=s).fit(X).inertia_
+                for s in range(5)]
+    best = KMeans(8, init="random", n_init=10, random_state=0).fit(X).inertia_
+    assert best <= min(inertias) * (1 + 1e-9) or best <= np.median(inertias)
+
+
+def test_tol_stops_early_and_strict_convergence_stops_too():
+    X = make_blobs(5000, 2, 5, np.float64, seed=10)
+    init = X[:5].copy()
+    loose = KMeans(5, init=init, n_init=1, tol=1e-1).fit(X)
+    strict = KMeans(5, init=init, n_init=1, tol=0, max_iter=1000).fit(X)
+    ref_loose = SKKMeans(5, init=init, n_init=1, tol=1e-1).fit(X)
+    assert loose.n_iter_ == ref_loose.n_iter_ < strict.n_iter_ < 1000
+
+
+def test_verbose_prints_iterations(capsys):
+    X = make_blobs(300, 2, 3, np.float64, seed=11)
+    KMeans(3, random_state=0, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "Initialization complete" in out and "Iteration 0, inertia" in out
+
+
+def test_explicit_init_with_n_init_warns():
+    X = make_blobs(100, 2, 2, np.float64, seed=12)
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
+        KMeans(2, init=X[:2], n_init=5).fit(X)
+
+
+def test_callable_init():
+    X = make_blobs(500, 2, 3, np.float64, seed=13)
+
+    def first_rows(data, n_clusters, random_state):
+        return data[:n_clusters]
+
+    km = KMeans(3, init=first_rows, n_init=1).fit(X)
+    ref = KMeans(3, init=X[:3] , n_init=1).fit(X)
+    np.testing.assert_allclose(km.cluster_centers_, ref.cluster_centers_)
+
+
+def test_public_api_exports():
+    assert lloyd.KMeans is KMeans
+    assert "KMeans" in lloyd.__all__ and "kmeans_plusplus" in lloyd.__all__
+
+
+# ---------------------------------------------------------------- bad input
+
+
+X_OK = np.arange(20.0).reshape(10, 2)
+
+
+@pytest.mark.parametrize(
+    ("params", "exc", "pattern"),
+    [
+        ({"n_clusters": 0}, ValueError, r"'n_clusters' parameter must be an int >= 1, got 0"),
+        ({"n_clusters": 2.5}, ValueError, r"'n_clusters' parameter must be an int >= 1, got 2.5"),
+        ({"n_clusters": 11}, ValueError, r"n_samples=10 should be >= n_clusters=11"),
+        ({"n_init": 0}, ValueError, r"'n_init' parameter must be an int >= 1 or 'auto', got 0"),
+        ({"max_iter": 0}, ValueError, r"'max_iter' parameter must be an int >= 1, got 0"),
+        ({"tol": -1.0}, ValueError, r"'tol' parameter must be a float >= 0, got -1.0"),
+        ({"algorithm": "fast"}, ValueError, r"'algorithm' parameter must be one of"),
+        ({"init": "kmeans++"}, ValueError, r"'init' parameter must be 'k-means\+\+', 'random'"),
+        ({"init": np.zeros((3, 2)), "n_clusters": 2}, ValueError, r"initial centers \(3, 2\) does not match the number of clusters"),
+        ({"init": np.zeros((2, 3)), "n_clusters": 2}, ValueError, r"initial centers \(2, 3\) does not match the number of features"),
+        ({"init": np.array([[0.0, np.nan], [1, 1]]), "n_clusters": 2}, ValueError, r"init contains NaN"),
+    ],
+)
+def test_bad_parameters(params, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        KMeans(**params).fit(X_OK)
+
+
+def test_bad_sample_weight():
+    with pytest.raises(ValueError, match="sample_weight has 3 values but X has 10 rows"):
+        KMeans(2).fit(X_OK, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"Negative values in data passed to .sample_weight."):
+        KMeans(2).fit(X_OK, sample_weight=-np.ones(10))
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero"):
+        KMeans(2).fit(X_OK, sample_weight=np.zeros(10))
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        KMeans(2).fit(X_OK, sample_weight=np.full(10, np.nan))
+
+
+def test_sparse_input_is_a_clear_type_error():
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="does not support sparse input yet"):
+        KMeans(2).fit(sparse.csr_matrix(X_OK))
+
+
+def test_predict_with_other_features_and_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        KMeans(2).predict(X_OK)
+    km = KMeans(2, random_state=0).fit(X_OK)
+    with pytest.raises(ValueError, match="X has 3 features, but KMeans is expecting 2"):
+        km.predict(np.zeros((2, 3)))
