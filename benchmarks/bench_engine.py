@@ -1,0 +1,291 @@
+"""How fast lloyd's KMeans is against scikit-learn (and faiss, when installed), cell by cell.
+
+Run: ``python benchmarks/bench_engine.py`` (everything; ~30 min on 2 cores) or, e.g.,
+``python benchmarks/bench_engine.py --cells 0,2 --dtypes float32 --threads 1 --repeats 3``.
+
+Every timing is the median of ``--repeats`` runs, lloyd and its competitors interleaved
+(A, B, C, A, B, C, ...), and reported as a ratio measured in the same run: the machine is shared
+and noisy. "iterations" are 20 Lloyd iterations (tol=0) from the same initial centres.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CELLS = [
+    (1_000_000, 3, 16),
+    (1_000_000, 3, 256),
+    (200_000, 32, 64),
+    (100_000, 128, 256),
+    (60_000, 784, 10),
+]
+N_ITER = 20
+
+
+def make_data(n, d, k, dtype, seed=0):
+    """Gaussian blobs around k random centres, generated in slices to keep the peak low."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-5, 5, size=(k, d))
+    X = np.empty((n, d), dtype=dtype)
+    for start in range(0, n, 100_000):
+        stop = min(n, start + 100_000)
+        X[start:stop] = centers[rng.integers(0, k, stop - start)] + rng.normal(
+            size=(stop - start, d)
+        )
+    init = X[rng.choice(n, k, replace=False)].copy()
+    return X, init
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def blas_info():
+    from threadpoolctl import threadpool_info
+
+    return [
+        f"{m['internal_api']} {m.get('version')} {m.get('architecture')} "
+        f"({Path(m['filepath']).name})"
+        for m in threadpool_info()
+        if m["user_api"] == "blas"
+    ]
+
+
+class FaissWorker:
+    """faiss in its own process, with the OpenBLAS kernel it needs on this processor."""
+
+    def __init__(self):
+        env = dict(os.environ)
+        env.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+        env.pop("OPENBLAS_L2_SIZE", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_faiss_worker.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )
+        self.hello = json.loads(self.proc.stdout.readline())
+
+    def fit(self, x_path, init_path, threads):
+        cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": N_ITER}
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["seconds"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def measure_rates(threads):
+    """Memory bandwidth (bytes/s, one read of a large array) and matrix-product rate (flop/s)."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    from lloyd._kernels.common import inertia  # noqa: F401  (warm import only)
+
+    a = np.ones(50_000_000, dtype=np.float64)
+    numba.set_num_threads(threads)
+    a.sum()
+    t = min(timed(a.sum)[0] for _ in range(3))
+    bandwidth = a.nbytes / t
+    rates = {}
+    for dtype in (np.float64, np.float32):
+        m = np.ones((2000, 2000), dtype=dtype)
+        with threadpool_limits(threads, user_api="blas"):
+            m @ m
+            t = min(timed(lambda m=m: m @ m)[0] for _ in range(3))
+        rates[np.dtype(dtype).name] = 2 * 2000**3 / t
+    return bandwidth, rates
+
+
+def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
+    import numba
+    from sklearn.cluster import KMeans as SKKMeans
+    from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+    from threadpoolctl import threadpool_limits
+
+    import lloyd
+
+    n, d, k = cell
+    X, init = make_data(n, d, k, dtype)
+    numba.set_num_threads(threads)
+    row = {"cell": cell, "dtype": np.dtype(dtype).name, "threads": threads}
+
+    def lloyd_iters():
+        return lloyd.KMeans(k, init=init, n_init=1, max_iter=N_ITER, tol=0).fit(X)
+
+    def sk_iters(algorithm):
+        with threadpool_limits(threads):
+            return SKKMeans(k, init=init, n_init=1, max_iter=N_ITER, tol=0,
+                            algorithm=algorithm).fit(X)
+
+    if "iterations" in what:
+        x_path = Path(workdir) / "X.npy"
+        init_path = Path(workdir) / "init.npy"
+        if faiss_worker is not None and dtype == np.float32:
+            np.save(x_path, X)
+            np.save(init_path, init)
+        runs = {"lloyd": [], "sklearn lloyd": [], "sklearn elkan": [], "faiss": []}
+        iters = {}
+        lloyd_iters()  # compile outside the timing
+        for _ in range(repeats):
+            t, km = timed(lloyd_iters)
+            runs["lloyd"].append(t / km.n_iter_)
+            iters["lloyd"] = km.n_iter_
+            for alg in ("lloyd", "elkan"):
+                t, km = timed(lambda alg=alg: sk_iters(alg))
+                runs[f"sklearn {alg}"].append(t / km.n_iter_)
+            if faiss_worker is not None and dtype == np.float32:
+                runs["faiss"].append(faiss_worker.fit(x_path, init_path, threads) / N_ITER)
+        row["iter_ms"] = {
+            name: 1000 * statistics.median(v) for name, v in runs.items() if v
+        }
+        row["n_iter"] = iters["lloyd"]
+
+    if "seeding" in what:
+        lloyd.kmeans_plusplus(X[:1000], min(k, 1000), random_state=0)  # compile
+        runs = {"lloyd": [], "sklearn": []}
+        for r in range(repeats):
+            runs["lloyd"].append(timed(lambda r=r: lloyd.kmeans_plusplus(X, k, random_state=r))[0])
+            with threadpool_limits(threads):
+                runs["sklearn"].append(
+                    timed(lambda r=r: sk_kmeans_plusplus(X, k, random_state=r))[0]
+                )
+        row["seed_s"] = {name: statistics.median(v) for name, v in runs.items()}
+
+    if "full" in what:
+        runs = {"lloyd": [], "sklearn": []}
+        for r in range(repeats):
+            runs["lloyd"].append(timed(lambda r=r: lloyd.KMeans(k, random_state=r).fit(X))[0])
+            with threadpool_limits(threads):
+                runs["sklearn"].append(timed(lambda r=r: SKKMeans(k, random_state=r).fit(X))[0])
+        row["full_s"] = {name: statistics.median(v) for name, v in runs.items()}
+    return row
+
+
+def compile_times():
+    """First call (compiling or loading the on-disk cache) and a cached call, in a fresh process."""
+    code = (
+        "import time, numpy as np\n"
+        "t0 = time.perf_counter()\n"
+        "import lloyd\n"
+        "X = np.random.default_rng(0).normal(size=(1000, 3))\n"
+        "t1 = time.perf_counter(); lloyd.KMeans(4, random_state=0).fit(X); "
+        "t2 = time.perf_counter()\n"
+        "lloyd.KMeans(4, random_state=0).fit(X); t3 = time.perf_counter()\n"
+        "print(t1 - t0, t2 - t1, t3 - t2)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return [float(v) for v in out]
+
+
+def fmt_ratio(a, b):
+    return f"{a / b:5.2f}x" if a and b else "  -  "
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", default="all", help="comma-separated cell numbers (0-4)")
+    parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--what", default="iterations,seeding,full",
+                        help="any of iterations, seeding, full")
+    parser.add_argument("--no-faiss", action="store_true")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+
+    import numba
+    import sklearn
+
+    cells = CELLS if args.cells == "all" else [CELLS[int(i)] for i in args.cells.split(",")]
+    dtypes = [np.dtype(s).type for s in args.dtypes.split(",")]
+    threads_list = [int(t) for t in args.threads.split(",")]
+    what = set(args.what.split(","))
+
+    import lloyd
+
+    print(f"lloyd {lloyd.__version__}, scikit-learn {sklearn.__version__}, numba "
+          f"{numba.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs")
+    for line in blas_info():
+        print(f"BLAS (lloyd, scikit-learn): {line}")
+    print("OPENBLAS_CORETYPE in this process:", os.environ.get("OPENBLAS_CORETYPE", "(unset)"))
+    faiss_worker = None
+    if not args.no_faiss and "iterations" in what:
+        try:
+            faiss_worker = FaissWorker()
+            for m in faiss_worker.hello["blas"]:
+                print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
+                      f"{m['version']} {m['architecture']}")
+        except Exception as exc:  # faiss is optional
+            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
+            faiss_worker = None
+    first, cached = compile_times()[1:]
+    print(f"first fit in a fresh process (compile or load cache): {first:.2f} s; "
+          f"next fit: {1000 * cached:.1f} ms")
+
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for threads in threads_list:
+            bandwidth, rates = measure_rates(threads)
+            print(f"\n## {threads} thread(s): read bandwidth {bandwidth / 1e9:.1f} GB/s, "
+                  f"matrix product {rates['float64'] / 1e9:.0f} GFLOP/s (f64), "
+                  f"{rates['float32'] / 1e9:.0f} GFLOP/s (f32)\n")
+            print("| cell (n, d, k) | dtype | lloyd ms/iter | sklearn lloyd | sklearn elkan "
+                  "| faiss | vs best sklearn | vs faiss | floor ms | lloyd / floor "
+                  "| seeding lloyd s | sklearn s | ratio | full fit lloyd s | sklearn s | ratio |")
+            print("|---" * 16 + "|")
+            for cell in cells:
+                for dtype in dtypes:
+                    row = bench_cell(cell, dtype, threads, args.repeats, faiss_worker, what,
+                                     workdir)
+                    n, d, k = cell
+                    floor = 1000 * max(n * d * np.dtype(dtype).itemsize / bandwidth,
+                                       2 * n * k * d / rates[np.dtype(dtype).name])
+                    row["floor_ms"] = floor
+                    rows.append(row)
+                    it = row.get("iter_ms", {})
+                    best_sk = min(it.get("sklearn lloyd", np.inf), it.get("sklearn elkan", np.inf))
+                    seed = row.get("seed_s", {})
+                    full = row.get("full_s", {})
+
+                    def cellf(v, spec):
+                        return format(v, spec) if v is not None else "-"
+
+                    print(
+                        f"| {cell} | {row['dtype']} | {cellf(it.get('lloyd'), '.1f')} "
+                        f"| {cellf(it.get('sklearn lloyd'), '.1f')} "
+                        f"| {cellf(it.get('sklearn elkan'), '.1f')} "
+                        f"| {cellf(it.get('faiss'), '.1f')} "
+                        f"| {fmt_ratio(best_sk if it else None, it.get('lloyd'))} "
+                        f"| {fmt_ratio(it.get('faiss'), it.get('lloyd'))} "
+                        f"| {floor:.1f} | {fmt_ratio(it.get('lloyd'), floor)} "
+                        f"| {cellf(seed.get('lloyd'), '.3f')} | {cellf(seed.get('sklearn'), '.3f')} "
+                        f"| {fmt_ratio(seed.get('sklearn'), seed.get('lloyd'))} "
+                        f"| {cellf(full.get('lloyd'), '.2f')} | {cellf(full.get('sklearn'), '.2f')} "
+                        f"| {fmt_ratio(full.get('sklearn'), full.get('lloyd'))} |",
+                        flush=True,
+                    )
+    if faiss_worker is not None:
+        faiss_worker.close()
+    print("\nRatios are competitor time / lloyd time (above 1: lloyd is faster); "
+          "'lloyd / floor' is how far lloyd is above the floor.")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
