@@ -53,8 +53,8 @@ def main(argv=None):
     parser.add_argument("--algorithms", default="lloyd")
     parser.add_argument("--max-iter", type=int, default=5)
     args = parser.parse_args(argv)
-    print(f"| algorithm | n | d | k | dtype | X MB | RSS before fit MB | peak during fit MB "
-          f"| added by fit MB | labels + copy of X MB |")
+    print("| algorithm | n | d | k | dtype | X MB | RSS before fit MB | peak during fit MB "
+          "| added by fit MB | labels + copy of X MB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for algorithm in args.algorithms.split(","):
         spec = json.dumps([args.n, args.d, args.k, args.dtype, algorithm, args.max_iter])
