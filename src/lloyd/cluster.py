@@ -177,6 +177,12 @@ default='k-means++'
         -------
         self : KMeans
         """
+        from lloyd.distributed import is_dask_collection
+
+        if is_dask_collection(X):
+            from lloyd.distributed import fit as fit_distributed
+
+            return fit_distributed(self, X, sample_weight)
         self._check_params()
         _reject_sparse(X)
         X = validate_data(
@@ -304,7 +310,13 @@ default='k-means++'
         -------
         labels : ndarray of shape (n_samples,)
         """
+        from lloyd.distributed import is_dask_collection
+
         check_is_fitted(self)
+        if is_dask_collection(X):
+            from lloyd.distributed import predict
+
+            return predict(self, X)
         X = self._check_test_data(X)
         return _labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
 
@@ -319,7 +331,13 @@ default='k-means++'
         -------
         X_new : ndarray of shape (n_samples, n_clusters)
         """
+        from lloyd.distributed import is_dask_collection
+
         check_is_fitted(self)
+        if is_dask_collection(X):
+            from lloyd.distributed import transform
+
+            return transform(self, X)
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
