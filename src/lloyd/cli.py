@@ -95,11 +95,10 @@ def main(argv=None) -> int:
         print("lloyd: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (e.g. `lloyd demo | head`): stop quietly.
-        try:
-            sys.stdout = None
-        finally:
-            return ExitCode.OK
+        # The reader went away (e.g. `lloyd demo | head`): stop quietly, and drop stdout so
+        # that flushing it again at exit raises nothing.
+        sys.stdout = None
+        return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,7 +75,9 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DEFAULT_SEED) -> DemoReport:
+def run_demo(
+    out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DEFAULT_SEED
+) -> DemoReport:
     """Run the whole demo and write its figures into ``out_dir`` (created if missing)."""
     import matplotlib
 
@@ -108,9 +110,10 @@ def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DE
     # The first run within rounding of the best: equal distortions are the same clustering.
     best = min(distortions)
     kept = next(i for i, d in enumerate(distortions) if d <= best * (1 + 1e-9))
-    for i, (ax, h) in enumerate(zip(axes, histories)):
+    for i, (ax, h) in enumerate(zip(axes, histories, strict=True)):
         verdict = "kept: lowest distortion" if i == kept else "discarded"
-        plot_progress(X, h, ax=ax, title=f"Run {i + 1}: distortion {distortions[i]:.6f}\n({verdict})")
+        title = f"Run {i + 1}: distortion {distortions[i]:.6f}\n({verdict})"
+        plot_progress(X, h, ax=ax, title=title)
     fig.suptitle("Random initialisation: three runs, keep the one with the lowest distortion")
     figures["random_inits"] = _save(fig, out / "random_inits.png")
 
@@ -120,10 +123,11 @@ def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DE
     centroids = kmeans_init_centroids(pixels, n_colors, random_state=rng)
     centroids, idx, image_history = run_kmeans(pixels, centroids, max_iters, return_history=True)
     compressed = centroids[idx].reshape(image.shape)
+    bpp = math.ceil(math.log2(n_colors))
     fig = plot_comparison(
         image, compressed, centroids,
         titles=("Original (24 bits per pixel)",
-                f"Compressed with {n_colors} colours ({math.ceil(math.log2(n_colors))} bits per pixel)"),
+                f"Compressed with {n_colors} colours ({bpp} bits per pixel)"),
     )
     figures["compression"] = _save(fig, out / "compression.png")
 

@@ -17,7 +17,7 @@ def _axes(ax, **subplot_kw):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(**subplot_kw)
+        _, ax = plt.subplots(**subplot_kw)
     return ax.figure, ax
 
 
@@ -119,7 +119,7 @@ def plot_comparison(original, compressed, palette=None, *, fig=None, titles=None
         plot_palette(palette, ax=fig.add_subplot(grid[1, :]))
     else:
         axes = fig.subplots(1, 2)
-    for ax, image, title in zip(axes, (original, compressed), titles):
+    for ax, image, title in zip(axes, (original, compressed), titles, strict=True):
         ax.imshow(np.asarray(image))
         ax.set_title(title)
         ax.axis("off")

@@ -1,6 +1,7 @@
 """k-means exactly as it is taught: assign each point, move each centroid, repeat.
 
-Plain, vectorised numpy in float64. This module is the specification the fast engine is tested against.
+Plain, vectorised numpy in float64. This module is the specification the fast engine is tested
+against.
 """
 
 from __future__ import annotations
@@ -264,8 +265,9 @@ def run_kmeans(X, initial_centroids, max_iters=10, *, return_history=False):
     history = KMeansHistory(
         centroids=np.stack(all_centroids),
         labels=np.stack(all_labels),
-        distortion=np.array(
-            [_compute_distortion(X, lab, c) for lab, c in zip(all_labels, all_centroids)]
-        ),
+        distortion=np.array([
+            _compute_distortion(X, lab, c)
+            for lab, c in zip(all_labels, all_centroids, strict=True)
+        ]),
     )
     return centroids, idx, history
