@@ -1,6 +1,7 @@
 """The teaching journey end to end: k-means on the 2-D sample, random starts, a photo in 16 colours.
 
-Used by ``lloyd demo``; every figure is written as a PNG and a short report is returned.
+Used by ``lloyd demo``; every figure is written as a PNG (the iterations also as a GIF) and a short
+report is returned.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run_demo(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from lloyd.plot import plot_comparison, plot_progress
+    from lloyd.plot import animate_progress, plot_comparison, plot_elbow, plot_progress
 
     start = time.perf_counter()
     out = Path(out_dir)
@@ -98,6 +99,8 @@ def run_demo(
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
     plot_progress(X, history, ax=ax)
     figures["progress"] = _save(fig, out / "progress.png")
+    # The same run as an animation, one frame per half-step (assign, move centroids).
+    figures["animation"] = animate_progress(X, history, out / "progress.gif")
 
     # 2. Three random starts: different results; keep the lowest distortion.
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained", sharey=True)
@@ -130,6 +133,12 @@ def run_demo(
                 f"Compressed with {n_colors} colours ({bpp} bits per pixel)"),
     )
     figures["compression"] = _save(fig, out / "compression.png")
+
+    # 4. Choosing K: the distortion falls sharply up to K = 3, then slowly (the elbow). Its own
+    # seed, so the random starts above do not depend on it.
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
+    plot_elbow(X, range(1, 11), random_state=random_state, ax=ax)
+    figures["elbow"] = _save(fig, out / "elbow.png")
 
     report = DemoReport(
         n_iter=history.n_iter,
