@@ -328,6 +328,8 @@ def animate_progress(X, history, path, *, fps=1.5, dpi=80, figsize=(8.0, 5.0)) -
     _check_order(X, history, "animate_progress")
     X = _check_X(X)
     centroids, _ = _check_history(history, X)
+    if not (isinstance(fps, numbers.Real) and fps > 0):
+        raise ValueError(f"fps must be a number > 0, got {fps!r}.")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".gif":
@@ -343,8 +345,6 @@ def animate_progress(X, history, path, *, fps=1.5, dpi=80, figsize=(8.0, 5.0)) -
         raise ValueError(
             f"path={str(path)!r} must end in .gif or .mp4, got suffix {path.suffix!r}."
         )
-    if not (isinstance(fps, numbers.Real) and fps > 0):
-        raise ValueError(f"fps must be a number > 0, got {fps!r}.")
 
     X2, paths, axis_labels = _plane(X, centroids)
     # Fixed limits over every frame, so the view does not jump while the centroids move.
