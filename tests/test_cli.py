@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from lloyd.cli import ExitCode, main
 
@@ -65,9 +66,16 @@ def test_demo_writes_figures_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == ExitCode.OK
     report = capsys.readouterr().out
-    for name in ("progress.png", "random_inits.png", "compression.png"):
+    names = ("progress.png", "random_inits.png", "compression.png", "elbow.png")
+    for name in names:
         path = out / name
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(out / "progress.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 2 * 10 + 1
+    # the report lists every file written, and nothing else is written
+    listed = {line.strip() for line in report.splitlines() if line.startswith(f"  {out}")}
+    assert listed == {str(out / name) for name in (*names, "progress.gif")}
+    assert sorted(p.name for p in out.iterdir()) == sorted((*names, "progress.gif"))
     assert "iterations: 10" in report
     assert "24 bits/pixel" in report and "log2(16) = 4 bits/pixel" in report
     assert "16 x 24 bits of palette" in report and "compression ratio" in report

@@ -219,27 +219,60 @@ def test_property_distortion_never_increases(case, max_iters):
 @pytest.mark.parametrize(
     ("call", "pattern"),
     [
-        (lambda: find_closest_centroids(np.zeros(5), np.zeros((1, 1))), r"X must be a 2-D array.*shape \(5,\)"),
-        (lambda: find_closest_centroids(np.zeros((2, 2, 2)), np.zeros((1, 2))), r"X must be a 2-D.*\(2, 2, 2\)"),
+        (
+            lambda: find_closest_centroids(np.zeros(5), np.zeros((1, 1))),
+            r"X must be a 2-D array.*shape \(5,\)",
+        ),
+        (
+            lambda: find_closest_centroids(np.zeros((2, 2, 2)), np.zeros((1, 2))),
+            r"X must be a 2-D.*\(2, 2, 2\)",
+        ),
         (lambda: find_closest_centroids([[0.0, np.nan]], [[0.0, 0.0]]), r"X contains NaN"),
         (lambda: find_closest_centroids([[0.0, np.inf]], [[0.0, 0.0]]), r"X contains infinity"),
         (lambda: find_closest_centroids([[0.0, -np.inf]], [[0.0, 0.0]]), r"X contains infinity"),
-        (lambda: find_closest_centroids(np.zeros((3, 2)), np.zeros((2, 3))), r"centroids has 3 columns but X has 2 features"),
-        (lambda: find_closest_centroids(np.zeros((3, 2)), [[np.nan, 0.0]]), r"centroids contains NaN"),
+        (
+            lambda: find_closest_centroids(np.zeros((3, 2)), np.zeros((2, 3))),
+            r"centroids has 3 columns but X has 2 features",
+        ),
+        (
+            lambda: find_closest_centroids(np.zeros((3, 2)), [[np.nan, 0.0]]),
+            r"centroids contains NaN",
+        ),
         (lambda: kmeans_init_centroids(np.zeros((3, 2)), 0), r"K=0 must be >= 1"),
         (lambda: kmeans_init_centroids(np.zeros((3, 2)), -2), r"K=-2 must be >= 1"),
         (lambda: kmeans_init_centroids(np.zeros((3, 2)), 4), r"K=4 must be <= n_samples=3"),
-        (lambda: kmeans_init_centroids(np.zeros((3, 2)), 2.0), r"K must be an integer >= 1, got 2.0"),
+        (
+            lambda: kmeans_init_centroids(np.zeros((3, 2)), 2.0),
+            r"K must be an integer >= 1, got 2.0",
+        ),
         (lambda: kmeans_init_centroids(np.zeros((3, 2)), True), r"K must be an integer"),
-        (lambda: compute_centroids(np.zeros((3, 2)), [0, 1, 2], 2), r"idx values must lie in \[0, K\) = \[0, 2\), found 2"),
-        (lambda: compute_centroids(np.zeros((3, 2)), [0, -1, 0], 2), r"idx values must lie in \[0, K\) = \[0, 2\), found -1"),
+        (
+            lambda: compute_centroids(np.zeros((3, 2)), [0, 1, 2], 2),
+            r"idx values must lie in \[0, K\) = \[0, 2\), found 2",
+        ),
+        (
+            lambda: compute_centroids(np.zeros((3, 2)), [0, -1, 0], 2),
+            r"idx values must lie in \[0, K\) = \[0, 2\), found -1",
+        ),
         (lambda: compute_centroids(np.zeros((3, 2)), [0, 1], 2), r"idx must have shape \(3,\)"),
         (lambda: compute_centroids(np.zeros((3, 2)), [0, 1, 0], 0), r"K=0 must be >= 1"),
-        (lambda: run_kmeans(np.zeros((3, 2)), np.zeros((4, 2))), r"number of initial_centroids=4 must be <= n_samples=3"),
-        (lambda: run_kmeans(np.zeros((3, 2)), np.zeros((2, 1))), r"initial_centroids has 1 columns but X has 2"),
-        (lambda: run_kmeans(np.zeros((3, 2)), np.zeros((2, 2)), max_iters=-1), r"max_iters=-1 must be >= 0"),
+        (
+            lambda: run_kmeans(np.zeros((3, 2)), np.zeros((4, 2))),
+            r"number of initial_centroids=4 must be <= n_samples=3",
+        ),
+        (
+            lambda: run_kmeans(np.zeros((3, 2)), np.zeros((2, 1))),
+            r"initial_centroids has 1 columns but X has 2",
+        ),
+        (
+            lambda: run_kmeans(np.zeros((3, 2)), np.zeros((2, 2)), max_iters=-1),
+            r"max_iters=-1 must be >= 0",
+        ),
         (lambda: run_kmeans(np.zeros((0, 2)), np.zeros((1, 2))), r"minimum of 1 is required"),
-        (lambda: run_kmeans(np.array([["a", "b"]]), np.zeros((1, 2))), r"(could not convert|dtype)"),
+        (
+            lambda: run_kmeans(np.array([["a", "b"]]), np.zeros((1, 2))),
+            r"(could not convert|dtype)",
+        ),
         (lambda: run_kmeans(np.array([[1 + 1j, 0]]), np.zeros((1, 2))), r"X has complex values"),
     ],
 )

@@ -25,6 +25,10 @@ _EXPORTS = {
     "sample_image_path": "lloyd.datasets",
 }
 
+#: submodules reachable as attributes (``lloyd.plot.plot_progress``) and imported on first use;
+#: lloyd.plot itself imports matplotlib only inside its functions.
+_SUBMODULES = ("plot",)
+
 __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     # the algorithm as taught
     "find_closest_centroids",
@@ -44,6 +48,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lloyd import plot
     from lloyd.cluster import KMeans
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
     from lloyd.seeding import kmeans_plusplus
@@ -58,6 +63,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lloyd.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'lloyd' has no attribute {name!r}")
@@ -67,4 +74,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

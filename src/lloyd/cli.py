@@ -52,7 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Run k-means step by step on the 2-D sample dataset (10 iterations from "
             "[[3, 3], [6, 2], [8, 5]]), compare three random initialisations, and reduce a "
-            "sample photograph to 16 colours. Writes PNG figures to --out and prints a report."
+            "sample photograph to 16 colours, and plot the elbow curve for choosing K. Writes "
+            "PNG figures and a GIF animation of the iterations to --out and prints a report."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -95,11 +96,10 @@ def main(argv=None) -> int:
         print("lloyd: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (e.g. `lloyd demo | head`): stop quietly.
-        try:
-            sys.stdout = None
-        finally:
-            return ExitCode.OK
+        # The reader went away (e.g. `lloyd demo | head`): stop quietly, and drop stdout so
+        # that flushing it again at exit raises nothing.
+        sys.stdout = None
+        return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """The teaching journey end to end: k-means on the 2-D sample, random starts, a photo in 16 colours.
 
-Used by ``lloyd demo``; every figure is written as a PNG and a short report is returned.
+Used by ``lloyd demo``; every figure is written as a PNG (the iterations also as a GIF) and a short
+report is returned.
 """
 
 from __future__ import annotations
@@ -75,14 +76,16 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DEFAULT_SEED) -> DemoReport:
+def run_demo(
+    out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DEFAULT_SEED
+) -> DemoReport:
     """Run the whole demo and write its figures into ``out_dir`` (created if missing)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from lloyd.plot import plot_comparison, plot_progress
+    from lloyd.plot import animate_progress, plot_comparison, plot_elbow, plot_progress
 
     start = time.perf_counter()
     out = Path(out_dir)
@@ -96,6 +99,8 @@ def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DE
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
     plot_progress(X, history, ax=ax)
     figures["progress"] = _save(fig, out / "progress.png")
+    # The same run as an animation, one frame per half-step (assign, move centroids).
+    figures["animation"] = animate_progress(X, history, out / "progress.gif")
 
     # 2. Three random starts: different results; keep the lowest distortion.
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained", sharey=True)
@@ -108,9 +113,10 @@ def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DE
     # The first run within rounding of the best: equal distortions are the same clustering.
     best = min(distortions)
     kept = next(i for i, d in enumerate(distortions) if d <= best * (1 + 1e-9))
-    for i, (ax, h) in enumerate(zip(axes, histories)):
+    for i, (ax, h) in enumerate(zip(axes, histories, strict=True)):
         verdict = "kept: lowest distortion" if i == kept else "discarded"
-        plot_progress(X, h, ax=ax, title=f"Run {i + 1}: distortion {distortions[i]:.6f}\n({verdict})")
+        title = f"Run {i + 1}: distortion {distortions[i]:.6f}\n({verdict})"
+        plot_progress(X, h, ax=ax, title=title)
     fig.suptitle("Random initialisation: three runs, keep the one with the lowest distortion")
     figures["random_inits"] = _save(fig, out / "random_inits.png")
 
@@ -120,12 +126,19 @@ def run_demo(out_dir="lloyd-demo", *, n_colors=16, max_iters=10, random_state=DE
     centroids = kmeans_init_centroids(pixels, n_colors, random_state=rng)
     centroids, idx, image_history = run_kmeans(pixels, centroids, max_iters, return_history=True)
     compressed = centroids[idx].reshape(image.shape)
+    bpp = math.ceil(math.log2(n_colors))
     fig = plot_comparison(
         image, compressed, centroids,
         titles=("Original (24 bits per pixel)",
-                f"Compressed with {n_colors} colours ({math.ceil(math.log2(n_colors))} bits per pixel)"),
+                f"Compressed with {n_colors} colours ({bpp} bits per pixel)"),
     )
     figures["compression"] = _save(fig, out / "compression.png")
+
+    # 4. Choosing K: the distortion falls sharply up to K = 3, then slowly (the elbow). Its own
+    # seed, so the random starts above do not depend on it.
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
+    plot_elbow(X, range(1, 11), random_state=random_state, ax=ax)
+    figures["elbow"] = _save(fig, out / "elbow.png")
 
     report = DemoReport(
         n_iter=history.n_iter,

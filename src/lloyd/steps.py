@@ -264,8 +264,9 @@ def run_kmeans(X, initial_centroids, max_iters=10, *, return_history=False):
     history = KMeansHistory(
         centroids=np.stack(all_centroids),
         labels=np.stack(all_labels),
-        distortion=np.array(
-            [_compute_distortion(X, lab, c) for lab, c in zip(all_labels, all_centroids)]
-        ),
+        distortion=np.array([
+            _compute_distortion(X, lab, c)
+            for lab, c in zip(all_labels, all_centroids, strict=True)
+        ]),
     )
     return centroids, idx, history
