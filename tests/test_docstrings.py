@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot"]
+MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot", "lloyd.cluster", "lloyd.seeding"]
 
 
 @pytest.mark.parametrize("name", MODULES)

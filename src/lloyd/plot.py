@@ -490,19 +490,15 @@ def plot_distortion(history, *, ax=None, title=None):
 def _best_of_random_starts(X, K, *, n_init, max_iters, rng):
     """Cluster X into K groups: the lowest distortion over ``n_init`` random starts.
 
-    The elbow's only contact with the clustering: switch this body to ``lloyd.KMeans`` once the
-    engine exists. Assumes validated float64 X. Returns (centroids, labels, distortion).
+    The elbow's only contact with the clustering, on lloyd's engine. Assumes validated float64 X.
+    Returns (centroids, labels, distortion).
     """
-    from lloyd.steps import _compute_distortion, kmeans_init_centroids, run_kmeans
+    from lloyd.cluster import KMeans
 
-    best = None
-    for _ in range(n_init):
-        start = kmeans_init_centroids(X, K, random_state=rng)
-        centroids, labels = run_kmeans(X, start, max_iters)
-        distortion = _compute_distortion(X, labels, centroids)
-        if best is None or distortion < best[2]:
-            best = (centroids, labels, distortion)
-    return best
+    seed = int(rng.integers(2**31 - 1))
+    km = KMeans(K, init="random", n_init=n_init, max_iter=max_iters, tol=0,
+                random_state=seed).fit(X)
+    return km.cluster_centers_, km.labels_, km.inertia_ / X.shape[0]
 
 
 def plot_elbow(X, k_range=range(1, 11), *, n_init=5, max_iters=30, random_state=0, ax=None,
@@ -510,9 +506,8 @@ def plot_elbow(X, k_range=range(1, 11), *, n_init=5, max_iters=30, random_state=
     """Distortion against the number of clusters K, to look for an *elbow*.
 
     The distortion always falls as K grows (K = m gives 0); the K after which it falls much
-    more slowly is a reasonable choice. For each K, k-means runs from ``n_init`` random starts
-    (:func:`lloyd.kmeans_init_centroids`, :func:`lloyd.run_kmeans`) and the lowest distortion
-    is kept.
+    more slowly is a reasonable choice. For each K, :class:`lloyd.KMeans` runs from ``n_init``
+    random starts (distinct rows of X) and the lowest distortion is kept.
 
     Parameters
     ----------
