@@ -1,0 +1,153 @@
+"""A catalogue of bad (and awkward but valid) inputs: one row each, with the exact outcome.
+
+Each row names what it feeds, the exception type (or warning, or None where the input must
+work), and a regular expression the message must match: the message names the problem.
+"""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from lloyd import (
+    KMeans,
+    compute_centroids,
+    find_closest_centroids,
+    kmeans_init_centroids,
+    kmeans_plusplus,
+    run_kmeans,
+)
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 3))
+X2 = rng.normal(size=(40, 2))
+
+
+def fit(**params):
+    return lambda data=X, **kw: KMeans(**{"n_clusters": 3, "random_state": 0, **params}).fit(
+        data, **kw
+    )
+
+
+def with_nan(value, where=(3, 1)):
+    bad = X.copy()
+    bad[where] = value
+    return bad
+
+
+def fortran():
+    return np.asfortranarray(X)
+
+
+def strided():
+    return np.repeat(X, 2, axis=0)[::2]
+
+
+def readonly():
+    r = X.copy()
+    r.flags.writeable = False
+    return r
+
+
+def memmapped(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    return np.load(path, mmap_mode="r")
+
+
+# (id, call, exception or warning class or None, message pattern)
+CASES = [
+    # ---- X itself
+    ("empty X", lambda: fit()(np.empty((0, 3))), ValueError, r"0 sample\(s\).*minimum of 1 is required"),
+    ("one row, k=3", lambda: fit()(X[:1]), ValueError, r"n_samples=1 should be >= n_clusters=3"),
+    ("one row, k=1", lambda: fit(n_clusters=1)(X[:1]), None, ""),
+    ("1-D X", lambda: fit()(X[:, 0]), ValueError, r"Expected a 2-dimensional container|Expected 2D array"),
+    ("3-D X", lambda: fit()(X.reshape(4, 10, 3)), ValueError, r"Found array with dim 3"),
+    ("strings", lambda: fit()(np.array([["a", "b"]] * 5)), ValueError, r"could not convert string to float"),
+    ("object dtype", lambda: fit()(np.array([[1, "x"]] * 5, dtype=object)), ValueError, r"could not convert string to float"),
+    ("complex", lambda: fit()(X + 1j), ValueError, r"[Cc]omplex data not supported"),
+    ("NaN", lambda: fit()(with_nan(np.nan)), ValueError, r"Input X contains NaN"),
+    ("+inf", lambda: fit()(with_nan(np.inf)), ValueError, r"Input X contains infinity"),
+    ("-inf", lambda: fit()(with_nan(-np.inf, (0, 0))), ValueError, r"Input X contains infinity"),
+    ("all rows identical", lambda: fit()(np.ones((10, 3))), ConvergenceWarning, r"Number of distinct clusters \(1\) found smaller than n_clusters \(3\)"),
+    ("fewer distinct rows than k", lambda: fit()(np.repeat(X[:2], 5, axis=0)), ConvergenceWarning, r"Number of distinct clusters \(2\)"),
+    ("sparse", lambda: fit()(__import__("scipy.sparse").sparse.csr_matrix(X)), TypeError, r"does not support sparse input yet"),
+    # ---- n_clusters and friends
+    ("k = 0", lambda: fit(n_clusters=0)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got 0"),
+    ("k negative", lambda: fit(n_clusters=-2)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got -2"),
+    ("k float", lambda: fit(n_clusters=2.0)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got 2.0"),
+    ("k bool", lambda: fit(n_clusters=True)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got True"),
+    ("k huge", lambda: fit(n_clusters=10**9)(), ValueError, r"n_samples=40 should be >= n_clusters=1000000000"),
+    ("n_init = 0", lambda: fit(n_init=0)(), ValueError, r"'n_init' parameter must be an int >= 1 or 'auto', got 0"),
+    ("n_init string", lambda: fit(n_init="many")(), ValueError, r"'n_init' parameter must be an int >= 1 or 'auto', got 'many'"),
+    ("tol < 0", lambda: fit(tol=-1e-3)(), ValueError, r"'tol' parameter must be a float >= 0, got -0.001"),
+    ("tol NaN", lambda: fit(tol=float("nan"))(), ValueError, r"'tol' parameter must be a float >= 0, got nan"),
+    ("max_iter = 0", lambda: fit(max_iter=0)(), ValueError, r"'max_iter' parameter must be an int >= 1, got 0"),
+    ("algorithm unknown", lambda: fit(algorithm="fastest")(), ValueError, r"'algorithm' parameter must be one of .* got 'fastest'"),
+    ("init unknown string", lambda: fit(init="kmeans")(), ValueError, r"'init' parameter must be 'k-means\+\+', 'random'"),
+    ("init wrong rows", lambda: fit(init=X[:2])(), ValueError, r"initial centers \(2, 3\) does not match the number of clusters n_clusters=3"),
+    ("init wrong columns", lambda: fit(init=X2[:3])(), ValueError, r"initial centers \(3, 2\) does not match the number of features of the data 3"),
+    ("init with NaN", lambda: fit(init=with_nan(np.nan, (0, 0))[:3])(), ValueError, r"init contains NaN"),
+    ("init with duplicate rows", lambda: fit(init=np.repeat(X[:1], 3, axis=0))(), None, ""),
+    ("callable init, wrong shape", lambda: fit(init=lambda X, k, random_state: X[:2], n_init=1)(), ValueError, r"initial centers \(2, 3\) does not match"),
+    # ---- sample_weight
+    ("weights wrong length", lambda: fit()(sample_weight=np.ones(5)), ValueError, r"sample_weight has 5 values but X has 40 rows"),
+    ("weights negative", lambda: fit()(sample_weight=-np.ones(40)), ValueError, r"Negative values in data passed to .sample_weight."),
+    ("weights all zero", lambda: fit()(sample_weight=np.zeros(40)), ValueError, r"Sample weights must contain at least one non-zero number"),
+    ("weights NaN", lambda: fit()(sample_weight=np.full(40, np.nan)), ValueError, r"sample_weight contains NaN"),
+    ("weights 2-D", lambda: fit()(sample_weight=np.ones((40, 1))), ValueError, r"Sample weights must be 1D array or scalar"),
+    # ---- layouts and dtypes that must work
+    ("Fortran-ordered X", lambda: fit()(fortran()), None, ""),
+    ("non-contiguous X", lambda: fit()(strided()), None, ""),
+    ("read-only X", lambda: fit()(readonly()), None, ""),
+    ("read-only X, copy_x=False", lambda: fit(copy_x=False)(readonly()), None, ""),
+    ("float16 X", lambda: fit()(X.astype(np.float16)), None, ""),
+    ("integer X", lambda: fit()((X * 10).astype(np.int32)), None, ""),
+    ("boolean X", lambda: fit()(X > 0), None, ""),
+    ("list of lists", lambda: fit()(X.tolist()), None, ""),
+    # ---- predict / transform
+    ("predict before fit", lambda: KMeans(3).predict(X), NotFittedError, r"This KMeans instance is not fitted yet"),
+    ("predict, other feature count", lambda: fit()().predict(X2), ValueError, r"X has 2 features, but KMeans is expecting 3 features"),
+    ("transform, NaN", lambda: fit()().transform(with_nan(np.nan)), ValueError, r"Input X contains NaN"),
+    ("score, weights wrong length", lambda: fit()().score(X, sample_weight=np.ones(3)), ValueError, r"sample_weight has 3 values but X has 40 rows"),
+    # ---- seeding and the teaching steps
+    ("kmeans_plusplus k too big", lambda: kmeans_plusplus(X, 41), ValueError, r"n_clusters=41 must be <= n_samples=40"),
+    ("kmeans_plusplus n_local_trials=0", lambda: kmeans_plusplus(X, 3, n_local_trials=0), ValueError, r"n_local_trials=0 must be >= 1"),
+    ("kmeans_plusplus NaN", lambda: kmeans_plusplus(with_nan(np.nan), 3), ValueError, r"Input X contains NaN"),
+    ("steps: centroids wrong columns", lambda: find_closest_centroids(X, X2[:3]), ValueError, r"centroids has 2 columns but X has 3 features"),
+    ("steps: idx out of range", lambda: compute_centroids(X, np.full(40, 3), 3), ValueError, r"idx values must lie in \[0, K\) = \[0, 3\), found 3"),
+    ("steps: K > m", lambda: kmeans_init_centroids(X, 41), ValueError, r"K=41 must be <= n_samples=40"),
+    ("steps: max_iters float", lambda: run_kmeans(X, X[:3], 2.5), ValueError, r"max_iters must be an integer >= 0, got 2.5"),
+]
+
+
+@pytest.mark.parametrize(("call", "outcome", "pattern"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_catalogue(call, outcome, pattern):
+    if outcome is None:
+        call()
+    elif issubclass(outcome, Warning):
+        with pytest.warns(outcome, match=pattern):
+            call()
+    else:
+        with pytest.raises(outcome, match=pattern):
+            call()
+
+
+def test_memmapped_x_works_and_is_not_modified(tmp_path):
+    mm = memmapped(tmp_path)
+    km = KMeans(3, random_state=0, copy_x=False).fit(mm)
+    ref = KMeans(3, random_state=0).fit(X)
+    np.testing.assert_allclose(km.cluster_centers_, ref.cluster_centers_)
+    np.testing.assert_array_equal(np.asarray(mm), X)
+
+
+def test_valid_awkward_inputs_give_the_float64_answer():
+    ref = KMeans(3, random_state=0).fit(X)
+    for variant in (fortran(), strided(), readonly(), X.tolist()):
+        got = KMeans(3, random_state=0).fit(variant)
+        np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    assert KMeans(3, random_state=0).fit(X.astype(np.float16)).cluster_centers_.dtype == np.float64
+
+
+def test_the_catalogue_is_large_enough():
+    assert len(CASES) >= 50
