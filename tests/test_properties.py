@@ -1,5 +1,7 @@
 """Properties of the engine over random small datasets (hypothesis)."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -58,7 +60,7 @@ def test_labels_are_the_argmin_of_the_returned_centres(algorithm, problem):
 def test_inertia_never_increases_between_iterations(problem, n_iter):
     X, init = problem
     inertias = [_fit(X, init, "lloyd", max_iter=i).inertia_ for i in range(1, n_iter + 1)]
-    for before, after in zip(inertias, inertias[1:]):
+    for before, after in itertools.pairwise(inertias):
         assert after <= before * (1 + 1e-12) + 1e-9
 
 
