@@ -21,12 +21,17 @@ _EXPORTS = {
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
     "sample_image_path": "lloyd.datasets",
+    "quantize": "lloyd.image",
+    "compress": "lloyd.image",
+    "QuantizedImage": "lloyd.image",
+    "QuantizeReport": "lloyd.image",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
+    from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,
