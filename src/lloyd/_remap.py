@@ -53,10 +53,12 @@ def order_palette(palette: np.ndarray, labels: np.ndarray, counts: np.ndarray):
     return np.ascontiguousarray(palette[order]), new_index[labels]
 
 
-def dither_indices(pixels: np.ndarray, palette: np.ndarray, strength: float) -> np.ndarray:
+def dither_indices(pixels: np.ndarray, palette: np.ndarray, strength: float, *,
+                   lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Floyd–Steinberg onto ``palette`` (both in the working space); returns (h, w) uint8.
 
-    Assumes float64 pixels (h, w, d) and palette (k, d) with k <= 256, strength in (0, 1].
+    Assumes float64 pixels (h, w, d) and palette (k, d) with k <= 256, strength in (0, 1], and
+    ``lower``, ``upper`` (d,) the box of representable colours that pixel plus error stays in.
     """
     from lloyd._kernels.dither import floyd_steinberg
 
@@ -65,8 +67,8 @@ def dither_indices(pixels: np.ndarray, palette: np.ndarray, strength: float) -> 
     err_this = np.empty((width + 2, n_channels))
     err_next = np.empty((width + 2, n_channels))
     value = np.empty(n_channels)
-    pixels = np.ascontiguousarray(pixels)
-    flat = pixels.reshape(-1, n_channels)
-    floyd_steinberg(pixels, np.ascontiguousarray(palette), strength, flat.min(axis=0),
-                    flat.max(axis=0), indices, err_this, err_next, value)
+    floyd_steinberg(np.ascontiguousarray(pixels), np.ascontiguousarray(palette), strength,
+                    np.ascontiguousarray(lower, dtype=np.float64),
+                    np.ascontiguousarray(upper, dtype=np.float64),
+                    indices, err_this, err_next, value)
     return indices

@@ -323,6 +323,16 @@ def _features(colors: np.ndarray, color_space: str) -> np.ndarray:
     return out
 
 
+def _gamut_box(color_space: str, n_channels: int):
+    """The smallest box around all sRGB(A) colours in the working space: (lower, upper)."""
+    levels = np.linspace(0, 255, 18).round().astype(np.uint8)
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 3)
+    if n_channels == 4:
+        grid = np.hstack([grid, np.repeat(levels[[0, -1]], grid.shape[0] // 2)[:, None]])
+    features = _features(grid, color_space)
+    return features.min(axis=0), features.max(axis=0)
+
+
 def _to_palette(centers: np.ndarray, color_space: str) -> np.ndarray:
     """Working-space centres -> the nearest representable sRGB(A) colours, uint8."""
     palette = np.empty(centers.shape, dtype=np.uint8)
@@ -363,7 +373,9 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
     palette, labels = order_palette(palette, labels, hist.counts)
     if strength > 0 and not lossless:
         image_features = features[hist.inverse].reshape(height, width, -1)
-        indices = dither_indices(image_features, _features(palette, color_space), strength)
+        lower, upper = _gamut_box(color_space, n_channels)
+        indices = dither_indices(image_features, _features(palette, color_space), strength,
+                                 lower=lower, upper=upper)
         labels = None
     else:
         indices = labels[hist.inverse].astype(np.uint8).reshape(height, width)
