@@ -27,7 +27,7 @@ _EXPORTS = {
     "QuantizeReport": "lloyd.image",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [*sorted(_EXPORTS), "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path

@@ -182,6 +182,13 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def already_exists(path) -> FileExistsError:
+    """The error for an output that exists; ``target`` lets the CLI word its own advice."""
+    error = FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    error.target = str(path)
+    return error
+
+
 def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace.
 
@@ -190,7 +197,7 @@ def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
     """
     path = Path(path)
     if not overwrite and path.exists():
-        raise FileExistsError(f"{path} already exists; use --force (overwrite=True) to replace it")
+        raise already_exists(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     # O_EXCL: never follow or reuse someone else's file; 0o666 & ~umask like any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -198,9 +205,7 @@ def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         if not overwrite and path.exists():
-            raise FileExistsError(
-                f"{path} already exists; use --force (overwrite=True) to replace it"
-            )
+            raise already_exists(path)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

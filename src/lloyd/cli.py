@@ -99,7 +99,8 @@ def _add_compress(sub) -> None:
     where.add_argument("-o", "--output", metavar="PATH",
                        help="write here (only with a single IMAGE)")
     where.add_argument("--ext", default="-k{K}.png", metavar="SUFFIX",
-                       help="output name suffix, {K} replaced by N (default: -k{K}.png)")
+                       help="output name suffix, {K} replaced by N (default: -k{K}.png; "
+                       "write --ext=SUFFIX when it starts with '-')")
     comp.add_argument("-f", "--force", action="store_true",
                       help="replace existing outputs (even the input itself)")
     comp.add_argument("--dither", nargs="?", type=_strength, const=1.0, default=0.0,
@@ -203,7 +204,10 @@ def _cmd_compress(args) -> int:
         except ImageReadError as exc:
             code, message = ExitCode.IO_ERROR, str(exc)
         except FileExistsError as exc:
-            code, message = ExitCode.OUTPUT_EXISTS, str(exc)
+            code = ExitCode.OUTPUT_EXISTS
+            target = getattr(exc, "target", None)
+            message = (f"{target} already exists; use --force to replace it"
+                       if target else str(exc))
         except OSError as exc:
             code = ExitCode.IO_ERROR
             message = f"cannot write {exc.filename or output}: {exc.strerror or exc}"
@@ -235,11 +239,11 @@ def _write_compare(result, path, *, overwrite: bool) -> None:
 
     from matplotlib.figure import Figure
 
-    from lloyd._image_io import write_atomic
+    from lloyd._image_io import already_exists, write_atomic
     from lloyd.plot import plot_comparison
 
     if not overwrite and path.exists():
-        raise FileExistsError(f"{path} already exists; use --force to replace it")
+        raise already_exists(path)
     report = result.report
     fig = Figure(figsize=(10, 6.2), layout="constrained")
     psnr = "lossless" if report.psnr == float("inf") else f"PSNR {report.psnr:.2f} dB"

@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from lloyd._histogram import coarse_bins, color_histogram
-from lloyd._image_io import ImageReadError, MultiFrameWarning, encode_png, read_image, write_atomic
+from lloyd._image_io import (
+    ImageReadError,
+    MultiFrameWarning,
+    already_exists,
+    encode_png,
+    read_image,
+    write_atomic,
+)
 from lloyd._remap import dither_indices, nearest, order_palette
 from lloyd.color import (
     _ALPHA_SCALE,
@@ -281,9 +288,7 @@ def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
     """
     output = Path(output)
     if not overwrite and output.exists():
-        raise FileExistsError(
-            f"{output} already exists; use --force (overwrite=True) to replace it"
-        )
+        raise already_exists(output)
     result = quantize(source, n_colors, **options)
     result.save(output, overwrite=overwrite)
     return result
