@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot"]
+MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot", "lloyd.color", "lloyd.image"]
 
 
 @pytest.mark.parametrize("name", MODULES)
