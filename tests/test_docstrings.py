@@ -5,7 +5,15 @@ import importlib
 
 import pytest
 
-MODULES = ["lloyd.steps", "lloyd.datasets", "lloyd.plot", "lloyd.cluster", "lloyd.seeding"]
+MODULES = [
+    "lloyd.steps",
+    "lloyd.datasets",
+    "lloyd.plot",
+    "lloyd.cluster",
+    "lloyd.seeding",
+    "lloyd.color",
+    "lloyd.image",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -23,6 +23,10 @@ _EXPORTS = {
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
     "sample_image_path": "lloyd.datasets",
+    "quantize": "lloyd.image",
+    "compress": "lloyd.image",
+    "QuantizedImage": "lloyd.image",
+    "QuantizeReport": "lloyd.image",
 }
 
 #: submodules reachable as attributes (``lloyd.plot.plot_progress``) and imported on first use;
@@ -44,6 +48,11 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     "load_sample_2d",
     "load_sample_image",
     "sample_image_path",
+    # the image compressor
+    "quantize",
+    "compress",
+    "QuantizedImage",
+    "QuantizeReport",
     "__version__",
 ]
 
@@ -52,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lloyd.cluster import KMeans
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
     from lloyd.seeding import kmeans_plusplus
+    from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,

@@ -1,0 +1,212 @@
+"""Reading any image Pillow can open as 8-bit RGB(A), and writing palette PNGs safely.
+
+The first and last stages of the compression pipeline; Pillow does all decoding and encoding.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ImageReadError", "MultiFrameWarning"]
+
+
+class ImageReadError(OSError):
+    """An input could not be read as an image: missing, not an image, truncated or too large."""
+
+
+class MultiFrameWarning(UserWarning):
+    """The input has several frames (an animated GIF, a multi-page TIFF); only the first is used."""
+
+
+def read_image(source) -> tuple[np.ndarray, int | None, str]:
+    """Any supported input as (pixels, input_bytes, name); assumes nothing about ``source``.
+
+    Returns
+    -------
+    pixels : ndarray of shape (height, width, 3) or (height, width, 4), uint8
+        sRGB, with alpha only if some pixel is not fully opaque. Fully transparent pixels have
+        their colour set to black: it is invisible, and they all become one palette entry.
+    input_bytes : int or None
+        The size of the file read, or None for an in-memory image.
+    name : str
+        The file name, or a short description of the in-memory input.
+    """
+    from PIL import Image
+
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        pixels = _read_file(path)
+        return pixels, path.stat().st_size, str(path)
+    if isinstance(source, Image.Image):
+        return _finish(_from_pil(source, name="image")), None, "<PIL image>"
+    if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
+        return _finish(_from_array(source)), None, "<array>"
+    raise TypeError(
+        f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
+        f"channels]), got {type(source).__name__}."
+    )
+
+
+def _read_file(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            # Over MAX_IMAGE_PIXELS Pillow only warns (over twice that it raises): refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                return _finish(_from_pil(im, name=str(path)))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(
+            f"cannot read {path}: larger than Pillow's decompression-bomb limit of "
+            f"{Image.MAX_IMAGE_PIXELS:,} pixels; if you trust the file, raise "
+            "PIL.Image.MAX_IMAGE_PIXELS"
+        ) from None
+    except FileNotFoundError:
+        raise ImageReadError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"cannot read {path}: it is a folder, not an image") from None
+    except PermissionError:
+        raise ImageReadError(f"cannot read {path}: permission denied") from None
+    except Image.UnidentifiedImageError:
+        raise ImageReadError(f"cannot read {path}: not an image format Pillow can read") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # Pillow reports truncated or corrupt data as OSError (sometimes SyntaxError).
+        raise ImageReadError(f"cannot read {path}: truncated or corrupt ({exc})") from None
+
+
+def _from_pil(im, *, name: str) -> np.ndarray:
+    """A Pillow image (any mode, first frame, EXIF orientation applied) as a uint8 array."""
+    from PIL import ImageOps
+
+    n_frames = getattr(im, "n_frames", 1)
+    if n_frames > 1:
+        warnings.warn(
+            f"{name} has {n_frames} frames; only the first is compressed.",
+            MultiFrameWarning,
+            stacklevel=4,
+        )
+    im = ImageOps.exif_transpose(im)
+    mode = im.mode
+    if mode.startswith("I") or mode == "F":
+        grey = np.asarray(im)
+        # 16-bit greyscale arrives as I;16 (or I); Pillow's own convert("L") would clip, not scale.
+        if mode.startswith("I;16") or (grey.size and grey.max() > 255):
+            grey = np.rint(np.clip(grey, 0, 65535) / 257.0)
+        elif mode == "F" and grey.size and grey.max() <= 1.0:
+            grey = np.rint(np.clip(grey, 0, 1) * 255.0)
+        return np.clip(grey, 0, 255).astype(np.uint8)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+    try:
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+    except ValueError as exc:
+        raise ImageReadError(f"cannot read {name}: unsupported mode {mode!r} ({exc})") from None
+
+
+def _from_array(array) -> np.ndarray:
+    arr = np.asarray(array)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(
+            f"image must have shape (height, width) or (height, width, channels) with 1, 2 (grey "
+            f"and alpha), 3 (RGB) or 4 (RGBA) channels, got shape {arr.shape}."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"image must have at least one pixel, got shape {arr.shape}.")
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+            raise ValueError(
+                "a float image must hold values in [0, 1], got values in "
+                f"[{np.nanmin(arr)}, {np.nanmax(arr)}]; divide by 255 if it is on the 8-bit scale."
+            )
+        return np.rint(arr * 255.0).astype(np.uint8)
+    if arr.dtype.kind in "iu":
+        if arr.min() < 0 or arr.max() > 255:
+            raise ValueError(
+                f"an integer image must hold values in [0, 255], got values in [{arr.min()}, "
+                f"{arr.max()}]; scale it to 8 bits first (16-bit: divide by 257)."
+            )
+        return arr.astype(np.uint8)
+    raise ValueError(f"image must hold numbers, got dtype {arr.dtype}.")
+
+
+def _finish(pixels: np.ndarray) -> np.ndarray:
+    """Grey -> RGB, grey+alpha -> RGBA; alpha dropped when all opaque; invisible colours -> 0."""
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.shape[2] in (1, 2):
+        grey = np.repeat(pixels[:, :, :1], 3, axis=2)
+        pixels = grey if pixels.shape[2] == 1 else np.concatenate([grey, pixels[:, :, 1:]], 2)
+    if pixels.shape[2] == 4:
+        alpha = pixels[:, :, 3]
+        if (alpha == 255).all():
+            pixels = pixels[:, :, :3]
+        else:
+            pixels = pixels.copy()
+            pixels[alpha == 0] = 0
+    return np.ascontiguousarray(pixels)
+
+
+def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+    """A palette PNG, at the smallest bit depth that holds the palette; assumes valid input.
+
+    Parameters
+    ----------
+    indices : ndarray of shape (height, width), uint8
+    palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
+        With alpha, the translucent entries must come first, so tRNS can stop after them.
+    """
+    from PIL import Image
+
+    im = Image.fromarray(indices)
+    im.putpalette(palette[:, :3].tobytes())
+    options = {}
+    if palette.shape[1] == 4:
+        translucent = np.flatnonzero(palette[:, 3] < 255)
+        if translucent.size:
+            options["transparency"] = palette[: translucent[-1] + 1, 3].tobytes()
+    buffer = io.BytesIO()
+    # Pillow writes 1, 2, 4 or 8 bits per pixel from the palette length, and no PNG filter
+    # for palette images (what libpng does too); optimize=True is zlib level 9.
+    im.save(buffer, format="PNG", optimize=True, **options)
+    return buffer.getvalue()
+
+
+def already_exists(path) -> FileExistsError:
+    """The error for an output that exists; ``target`` lets the CLI word its own advice."""
+    error = FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    error.target = str(path)
+    return error
+
+
+def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace.
+
+    Readers never see half a file; without ``overwrite`` an existing file raises
+    FileExistsError and is left untouched.
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise already_exists(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    # O_EXCL: never follow or reuse someone else's file; 0o666 & ~umask like any new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if not overwrite and path.exists():
+            raise already_exists(path)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

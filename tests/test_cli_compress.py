@@ -1,0 +1,144 @@
+"""``lloyd compress``, run in-process through ``main(argv)``."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lloyd.cli import ExitCode, main
+
+
+def _photo(seed=0, size=(32, 40)):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0 : size[0], 0 : size[1]]
+    base = np.stack([x * 6.0, y * 7.0, (x + y) * 3.0], axis=2)
+    return np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    paths = []
+    for i, name in enumerate(["a.png", "b.jpg"]):
+        path = tmp_path / name
+        Image.fromarray(_photo(i)).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_help_documents_names_and_exit_codes(capsys):
+    assert main(["compress", "--help"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "-k{K}.png" in out and "--force" in out and "exit codes" in out and "  4 " in out
+
+
+def test_output_lands_beside_the_input(photos, capsys):
+    assert main(["compress", str(photos[0]), "-k", "8"]) == ExitCode.OK
+    out = photos[0].with_name("a-k8.png")
+    with Image.open(out) as im:
+        assert im.mode == "P" and len(im.getpalette()) // 3 <= 8
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:3] == ["file", "colours", "PSNR"]
+    assert "a.png" in table and "→" in table
+
+
+def test_ext_and_output(photos, tmp_path):
+    assert main(["compress", *map(str, photos), "--ext", ".k{K}.png", "-k", "4", "-q"]) == 0
+    assert (tmp_path / "a.k4.png").is_file() and (tmp_path / "b.k4.png").is_file()
+    target = tmp_path / "out" / "x.png"
+    target.parent.mkdir()
+    assert main(["compress", str(photos[1]), "-o", str(target), "-q"]) == ExitCode.OK
+    assert target.is_file()
+
+
+def test_output_with_several_inputs_is_a_usage_error(photos, capsys):
+    assert main(["compress", *map(str, photos), "-o", "x.png"]) == ExitCode.USAGE_ERROR
+    assert "--output takes a single IMAGE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "must be in [1, 256]"), ("257", "must be in [1, 256]"), ("many", "must be an integer"),
+])
+def test_bad_colour_count_is_a_usage_error(photos, capsys, value, message):
+    assert main(["compress", str(photos[0]), "-k", value]) == ExitCode.USAGE_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_existing_output_is_left_alone_without_force(photos, capsys):
+    out = photos[0].with_name("a-k16.png")
+    out.write_bytes(b"precious")
+    assert main(["compress", *map(str, photos), "-q"]) == ExitCode.OUTPUT_EXISTS
+    assert out.read_bytes() == b"precious"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a-k16.png already exists" in err
+    assert photos[1].with_name("b-k16.png").is_file()  # the other file was done
+    assert main(["compress", *map(str, photos), "-q", "--force"]) == ExitCode.OK
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_input_is_never_overwritten_without_force(photos):
+    before = photos[0].read_bytes()
+    assert main(["compress", str(photos[0]), "-o", str(photos[0]), "-q"]) == 4
+    assert photos[0].read_bytes() == before
+    assert main(["compress", str(photos[0]), "-o", str(photos[0]), "-q", "--force"]) == 0
+    assert photos[0].read_bytes() != before
+
+
+def test_unreadable_files_fail_alone(photos, tmp_path, capsys, monkeypatch):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    buffer = io.BytesIO()
+    Image.fromarray(_photo(5)).save(buffer, format="PNG")
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(buffer.getvalue()[:-60])
+    missing = tmp_path / "missing.png"
+    args = ["compress", str(missing), str(text), str(truncated), str(photos[0])]
+    assert main(args) == ExitCode.IO_ERROR
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("lloyd compress: cannot read") for line in err)
+    assert "no such file" in err[0] and "not an image" in err[1] and "truncated" in err[2]
+    assert photos[0].with_name("a-k16.png").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a.png", "b.jpg", "notes.png", "cut.png", "a-k16.png"])
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    assert main(["compress", str(photos[1]), "-q"]) == ExitCode.IO_ERROR
+    assert "decompression-bomb limit" in capsys.readouterr().err
+
+
+def test_json_lines(photos, tmp_path, capsys):
+    missing = tmp_path / "missing.png"
+    assert main(["compress", str(photos[0]), str(missing), "--json", "-k", "4"]) == 3
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["ok"] and lines[0]["n_colors"] <= 4 and lines[0]["output_bytes"] > 0
+    assert set(lines[0]) >= {"psnr", "delta_e", "bits_per_pixel", "input_bytes", "ratio"}
+    assert not lines[1]["ok"] and lines[1]["exit_code"] == 3 and "no such file" in lines[1]["error"]
+
+
+def test_dither_space_compare_and_determinism(photos, tmp_path):
+    fig = tmp_path / "fig.png"
+    args = ["compress", str(photos[0]), "-k", "6", "--dither=0.5", "--space", "oklab", "-q"]
+    assert main([*args, "-o", str(tmp_path / "one.png"), "--compare", str(fig)]) == 0
+    assert main([*args, "-o", str(tmp_path / "two.png")]) == 0
+    assert (tmp_path / "one.png").read_bytes() == (tmp_path / "two.png").read_bytes()
+    with Image.open(fig) as im:
+        assert im.format == "PNG" and im.width > 500
+    assert main([*args, "-o", str(tmp_path / "three.png"), "--compare", str(fig)]) == 4
+
+
+def test_same_output_for_two_inputs(tmp_path, capsys):
+    for name in ("x.png", "x.bmp"):
+        Image.fromarray(_photo()).save(tmp_path / name)
+    args = ["compress", str(tmp_path / "x.png"), str(tmp_path / "x.bmp"), "-q", "--force"]
+    assert main(args) == ExitCode.OUTPUT_EXISTS
+    assert "is also the output of" in capsys.readouterr().err
+
+
+def test_gif_frames_warning_is_one_line(tmp_path, capsys):
+    frames = [Image.fromarray(_photo(i)).convert("P") for i in range(2)]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    assert main(["compress", str(path), "-q"]) == ExitCode.OK
+    err = capsys.readouterr().err
+    assert err == f"lloyd compress: warning: {path} has 2 frames; only the first is compressed.\n"
