@@ -8,13 +8,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import fuzz_image  # noqa: E402
+import fuzz_image
 
 
 @pytest.mark.slow
 def test_short_fuzz_run_finds_no_crash():
     seconds = float(os.environ.get("LLOYD_FUZZ_SECONDS", "45"))
-    tried, counts, crashes = fuzz_image.run(seconds, seed=int(os.environ.get("LLOYD_FUZZ_SEED",
+    tried, _counts, crashes = fuzz_image.run(seconds, seed=int(os.environ.get("LLOYD_FUZZ_SEED",
                                                                              "12345")))
     assert tried > 20
     assert not crashes, crashes[0]

@@ -60,8 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from lloyd import plot
     from lloyd.cluster import KMeans
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
-    from lloyd.seeding import kmeans_plusplus
     from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
+    from lloyd.seeding import kmeans_plusplus
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,
