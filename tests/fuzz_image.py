@@ -71,7 +71,11 @@ def encode(im, rng):
     except (OSError, ValueError, KeyError, TypeError):
         buf = io.BytesIO()
         fmt = "PNG"
-        im.save(buf, "PNG")
+        try:
+            im.save(buf, "PNG")
+        except (OSError, ValueError):  # modes PNG cannot hold (PA, CMYK)
+            buf = io.BytesIO()
+            im.convert("RGBA").save(buf, "PNG")
     return buf.getvalue(), FORMATS[fmt]
 
 
