@@ -4,6 +4,8 @@ Each row names what it feeds, the exception type (or warning, or None where the 
 work), and a regular expression the message must match: the message names the problem.
 """
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -151,3 +153,141 @@ def test_valid_awkward_inputs_give_the_float64_answer():
 
 def test_the_catalogue_is_large_enough():
     assert len(CASES) >= 50
+
+
+# ---------------------------------------------------------------- images and the CLI
+
+
+def _png(path, array, mode=None):
+    from PIL import Image
+
+    Image.fromarray(array, mode).save(path)
+    return path
+
+
+def _photo(tmp_path, name="photo.png", size=(24, 32)):
+    rng = np.random.default_rng(1)
+    return _png(tmp_path / name, rng.integers(0, 256, size=(*size, 3), dtype=np.uint8))
+
+
+def _truncated(tmp_path, fmt):
+    from PIL import Image
+
+    src = tmp_path / f"whole.{fmt}"
+    Image.fromarray(np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        src
+    )
+    data = src.read_bytes()
+    bad = tmp_path / f"truncated.{fmt}"
+    bad.write_bytes(data[: len(data) // 2])
+    return bad
+
+
+def _bomb(tmp_path, monkeypatch):
+    from PIL import Image
+
+    path = _photo(tmp_path, "big.png", size=(100, 100))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    return path
+
+
+def _cmyk_jpeg(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (16, 16), (10, 200, 30, 0)).save(path)
+    return path
+
+
+def _png16(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "deep.png"
+    Image.fromarray(np.arange(256, dtype=np.uint16).reshape(16, 16) * 250).save(path)
+    return path
+
+
+def _animated(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 255, 0))]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    return path
+
+
+# (id, make(tmp_path, monkeypatch) -> argv, exit code, stderr pattern, stdout pattern)
+CLI_CASES = [
+    ("empty file", lambda t, m: [str(_write(t / "empty.png", b""))], 3, r"cannot read .*empty.png", ""),
+    ("text named .png", lambda t, m: [str(_write(t / "note.png", b"hello, not a picture\n"))], 3, r"not an image format Pillow can read", ""),
+    ("truncated PNG", lambda t, m: [str(_truncated(t, "png"))], 3, r"truncated or corrupt", ""),
+    ("truncated JPEG", lambda t, m: [str(_truncated(t, "jpg"))], 3, r"truncated or corrupt", ""),
+    ("missing file", lambda t, m: [str(t / "nope.png")], 3, r"no such file", ""),
+    ("a folder", lambda t, m: [str(t)], 3, r"it is a folder, not an image", ""),
+    ("decompression bomb", lambda t, m: [str(_bomb(t, m))], 3, r"decompression-bomb limit", ""),
+    ("1x1 image", lambda t, m: [str(_png(t / "dot.png", np.zeros((1, 1, 3), np.uint8)))], 0, r"^$", r"dot.png"),
+    ("16-bit PNG", lambda t, m: [str(_png16(t))], 0, r"^$", r"deep.png"),
+    ("CMYK JPEG", lambda t, m: [str(_cmyk_jpeg(t))], 0, r"^$", r"cmyk.jpg"),
+    ("animated GIF", lambda t, m: [str(_animated(t))], 0, r"has 2 frames; only the first", r"anim.gif"),
+    ("K = 1", lambda t, m: [str(_photo(t)), "-k", "1"], 0, r"^$", r"photo.png"),
+    ("K = 257", lambda t, m: [str(_photo(t)), "-k", "257"], 2, r"a PNG palette holds at most 256 colours\), got 257", ""),
+    ("K = 0", lambda t, m: [str(_photo(t)), "-k", "0"], 2, r"must be in \[1, 256\].*got 0", ""),
+    ("K not a number", lambda t, m: [str(_photo(t)), "-k", "many"], 2, r"must be an integer in \[1, 256\], got 'many'", ""),
+    ("output folder missing", lambda t, m: [str(_photo(t)), "-o", str(t / "no" / "such" / "out.png")], 3, r"cannot write", ""),
+    ("output equal to input", lambda t, m: [str(_photo(t)), "-o", str(t / "photo.png")], 4, r"exists.*--force", ""),
+    ("output exists", lambda t, m: [str(_photo(t)), "-o", str(_write(t / "taken.png", b"x"))], 4, r"taken.png.*exists.*--force", ""),
+]
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("make", "code", "err", "out"), [c[1:] for c in CLI_CASES],
+                         ids=[c[0] for c in CLI_CASES])
+def test_cli_catalogue(tmp_path, monkeypatch, capsys, make, code, err, out):
+    from lloyd.cli import main
+
+    argv = make(tmp_path, monkeypatch)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["compress", "-q", *argv]) == code
+    captured = capsys.readouterr()
+    assert re.search(err, captured.err, re.S), captured.err
+    if code != 0:
+        # one clear line, no traceback, and nothing the user had is touched
+        assert "Traceback" not in captured.err
+        lines = captured.err.strip().splitlines()
+        if code == 2:  # argparse's convention: the usage, then one error line
+            assert lines[-1].startswith("lloyd compress: error: ")
+        else:
+            assert len(lines) == 1, lines
+        for path, data in before.items():
+            assert path.read_bytes() == data
+    else:
+        assert "Traceback" not in captured.err
+
+
+def test_output_folder_not_writable(tmp_path, capsys):
+    import os
+
+    from lloyd.cli import main
+
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere; the read-only case cannot be made")
+    src = _photo(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["compress", "-q", str(src), "-o", str(locked / "out.png")]) == 3
+        assert "cannot write" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_zero_by_zero_image_array():
+    import lloyd
+
+    with pytest.raises(ValueError, match=r"image must have at least one pixel, got shape \(0, 0, 3\)"):
+        lloyd.quantize(np.zeros((0, 0, 3), np.uint8), 4)
