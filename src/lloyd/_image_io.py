@@ -204,9 +204,22 @@ def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        if not overwrite and path.exists():
-            raise already_exists(path)
-        os.replace(tmp, path)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            # link() fails if path appeared meanwhile: no window in which a file made by
+            # someone else between our check and now could be replaced.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise already_exists(path) from None
+            except OSError:  # a file system without hard links
+                if path.exists():
+                    raise already_exists(path) from None
+                os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    tmp.unlink(missing_ok=True)
