@@ -5,6 +5,7 @@ work), and a regular expression the message must match: the message names the pr
 """
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,3 +292,20 @@ def test_zero_by_zero_image_array():
 
     with pytest.raises(ValueError, match=r"image must have at least one pixel, got shape \(0, 0, 3\)"):
         lloyd.quantize(np.zeros((0, 0, 3), np.uint8), 4)
+
+
+FUZZ_FINDINGS = sorted((Path(__file__).parent / "data" / "fuzz").glob("*"))
+
+
+@pytest.mark.parametrize("path", FUZZ_FINDINGS, ids=[p.name for p in FUZZ_FINDINGS])
+def test_inputs_found_by_fuzzing_give_a_clear_read_error(path, capsys):
+    """Each file here once crashed the image path with an undocumented exception."""
+    import lloyd
+    from lloyd._image_io import ImageReadError
+    from lloyd.cli import main
+
+    with pytest.raises(ImageReadError, match=r"cannot read .*: "):
+        lloyd.quantize(path, 16)
+    assert main(["compress", "-q", str(path), "-o", str(path.parent / "never-written.png")]) == 3
+    assert not (path.parent / "never-written.png").exists()
+    assert "Traceback" not in capsys.readouterr().err

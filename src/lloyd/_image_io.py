@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import struct
 import warnings
 from pathlib import Path
 
@@ -57,12 +58,19 @@ def _read_file(path: Path) -> np.ndarray:
     from PIL import Image
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # Over MAX_IMAGE_PIXELS Pillow only warns (over twice that it raises): refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 im.load()
-                return _finish(_from_pil(im, name=str(path)))
+                pixels = _from_pil(im, name=str(path))
+        for w in caught:
+            # Ours go on to the caller; Pillow's about damage it recovered from (corrupt EXIF,
+            # say) are dropped: the image decoded, and one that does not raises below.
+            if issubclass(w.category, MultiFrameWarning):
+                warnings.warn(w.message, w.category, stacklevel=4)
+        return _finish(pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"cannot read {path}: larger than Pillow's decompression-bomb limit of "
@@ -77,8 +85,12 @@ def _read_file(path: Path) -> np.ndarray:
         raise ImageReadError(f"cannot read {path}: permission denied") from None
     except Image.UnidentifiedImageError:
         raise ImageReadError(f"cannot read {path}: not an image format Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports truncated or corrupt data as OSError (sometimes SyntaxError).
+    except ImageReadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
+            TypeError, ZeroDivisionError, OverflowError, MemoryError) as exc:
+        # Pillow reports truncated or corrupt data as OSError, but its decoders also let
+        # struct.error, IndexError and others escape on malformed headers (found by fuzzing).
         raise ImageReadError(f"cannot read {path}: truncated or corrupt ({exc})") from None
 
 
