@@ -203,6 +203,20 @@ def test_threads_do_not_change_the_result():
         assert i1 == i2
 
 
+@pytest.mark.parametrize(
+    ("n_features", "expected"), [(1, "hamerly"), (3, "hamerly"), (32, "hamerly"), (33, "lloyd"),
+                                 (784, "lloyd")]
+)
+def test_auto_picks_hamerly_at_low_dimension_and_lloyd_above(n_features, expected):
+    from lloyd.cluster import choose_algorithm
+
+    assert choose_algorithm(10_000, n_features, 16, np.float32) == expected
+    X = make_blobs(200, n_features, 3, np.float64, seed=n_features)
+    km = KMeans(3, random_state=0, max_iter=5).fit(X)
+    assert km.algorithm_ == expected
+    assert KMeans(3, random_state=0, max_iter=5, algorithm="elkan").fit(X).algorithm_ == "elkan"
+
+
 def test_duplicating_a_row_equals_doubling_its_weight():
     X = make_blobs(500, 2, 3, np.float64, seed=5)
     init = X[:3].copy()
