@@ -7,7 +7,12 @@ from sklearn.cluster import KMeans as SKKMeans
 import lloyd
 from lloyd import KMeans, kmeans_plusplus, run_kmeans
 
-ALGORITHMS = ["lloyd", "elkan"]
+ALGORITHMS = ["lloyd", "elkan", "hamerly"]
+
+
+def sk_algorithm(algorithm):
+    """scikit-learn's algorithm to compare with (it has no Hamerly: the same answer as Lloyd)."""
+    return "lloyd" if algorithm == "hamerly" else algorithm
 
 
 def make_blobs(n, d, k, dtype, seed):
@@ -39,7 +44,7 @@ def test_float64_agrees_with_scikit_learn(n, d, k, weighted, algorithm):
     ours = KMeans(k, init=init, n_init=1, max_iter=50, algorithm=algorithm).fit(
         X, sample_weight=weights
     )
-    ref = SKKMeans(k, init=init, n_init=1, max_iter=50, algorithm=algorithm).fit(
+    ref = SKKMeans(k, init=init, n_init=1, max_iter=50, algorithm=sk_algorithm(algorithm)).fit(
         X, sample_weight=weights
     )
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
@@ -60,7 +65,8 @@ def test_float32_agrees_with_scikit_learn(n, d, k, weighted, algorithm):
         X, sample_weight=weights
     )
     assert ours.cluster_centers_.dtype == np.float32
-    ref = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+    ref = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0,
+                   algorithm=sk_algorithm(algorithm)).fit(
         X, sample_weight=weights
     )
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
@@ -85,12 +91,13 @@ def test_large_n_agrees_with_the_exact_answer(d, k, algorithm, dtype):
         X, sample_weight=weights
     )
     exact = SKKMeans(k, init=init.astype(np.float64), n_init=1, max_iter=20, tol=0,
-                     algorithm=algorithm).fit(X.astype(np.float64), sample_weight=weights)
+                     algorithm=sk_algorithm(algorithm)).fit(X.astype(np.float64), sample_weight=weights)
     np.testing.assert_array_equal(ours.labels_, exact.labels_)
     rel = 1e-6 if dtype == np.float64 else 1e-4
     assert ours.inertia_ == pytest.approx(exact.inertia_, rel=rel)
     if dtype == np.float32:
-        ref32 = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0, algorithm=algorithm).fit(
+        ref32 = SKKMeans(k, init=init, n_init=1, max_iter=20, tol=0,
+                         algorithm=sk_algorithm(algorithm)).fit(
             X, sample_weight=weights
         )
         assert ours.inertia_ == pytest.approx(ref32.inertia_, rel=1e-4)
@@ -106,6 +113,37 @@ def test_same_answer_as_the_teaching_steps(algorithm):
     km = KMeans(5, init=init, n_init=1, max_iter=15, tol=0, algorithm=algorithm).fit(X)
     np.testing.assert_allclose(km.cluster_centers_, centroids, rtol=1e-10, atol=1e-10)
     np.testing.assert_array_equal(km.labels_, idx)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("d", "k"), [(1, 5), (2, 1), (3, 16), (5, 64), (40, 10)])
+def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
+    """From the same start, the pruning algorithms return exactly Lloyd's labels and centres."""
+    X = make_blobs(4000, d, max(k, 2), dtype, seed=d * 100 + k)
+    rng = np.random.default_rng(k)
+    w = rng.uniform(0.5, 2.0, size=len(X)).astype(dtype)
+    init = X[rng.choice(len(X), k, replace=False)]
+    ref = KMeans(k, init=init, n_init=1, max_iter=40, tol=0, algorithm="lloyd").fit(
+        X, sample_weight=w
+    )
+    for algorithm in ("hamerly",):
+        ours = KMeans(k, init=init, n_init=1, max_iter=40, tol=0, algorithm=algorithm).fit(
+            X, sample_weight=w
+        )
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)
+        np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+        assert ours.n_iter_ == ref.n_iter_
+
+
+def test_hamerly_ties_go_to_the_first_centre_as_in_lloyd():
+    """Duplicate initial centres tie exactly; the labels (and so the result) still match."""
+    X = np.repeat(np.arange(12.0).reshape(6, 2), 3, axis=0)
+    init = np.array([[0.0, 1.0], [0.0, 1.0], [10.0, 11.0], [4.0, 5.0]])
+    for max_iter in (1, 2, 10):
+        ref = KMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X)
+        ours = KMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="hamerly").fit(X)
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)
+        np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
 
 
 def test_same_random_state_draws_the_same_start_as_scikit_learn():
@@ -165,6 +203,20 @@ def test_threads_do_not_change_the_result():
         assert i1 == i2
 
 
+@pytest.mark.parametrize(
+    ("n_features", "expected"), [(1, "hamerly"), (3, "hamerly"), (32, "hamerly"), (33, "lloyd"),
+                                 (784, "lloyd")]
+)
+def test_auto_picks_hamerly_at_low_dimension_and_lloyd_above(n_features, expected):
+    from lloyd.cluster import choose_algorithm
+
+    assert choose_algorithm(10_000, n_features, 16, np.float32) == expected
+    X = make_blobs(200, n_features, 3, np.float64, seed=n_features)
+    km = KMeans(3, random_state=0, max_iter=5).fit(X)
+    assert km.algorithm_ == expected
+    assert KMeans(3, random_state=0, max_iter=5, algorithm="elkan").fit(X).algorithm_ == "elkan"
+
+
 def test_duplicating_a_row_equals_doubling_its_weight():
     X = make_blobs(500, 2, 3, np.float64, seed=5)
     init = X[:3].copy()
@@ -183,7 +235,7 @@ def test_empty_cluster_is_relocated_never_nan():
         km = KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
         assert not np.isnan(km.cluster_centers_).any()
         assert len(np.unique(km.labels_)) == 3
-        ref = SKKMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
+        ref = SKKMeans(3, init=init, n_init=1, algorithm=sk_algorithm(algorithm)).fit(X)
         assert km.inertia_ == pytest.approx(ref.inertia_)
 
 
