@@ -2,7 +2,8 @@
 
 Distances are compared as ``‖c‖² − 2 x·c`` (``‖x‖²`` is the same for every centre). At small d the
 dot products are a loop vectorised over the centres; at larger d each chunk's products are one
-BLAS matrix product (the caller pins BLAS to one thread while this runs in parallel).
+BLAS matrix product into a per-block buffer (the caller pins BLAS to one thread while this runs
+in parallel).
 """
 
 from __future__ import annotations
@@ -30,23 +31,76 @@ def _scores_small_d(X, start, stop, centers_t, centers_sq, scores):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _nearest(X, i, row, centers, centers_sq_max, tie_factor):
-    """The nearest centre to row i from its scores; the first one on ties.
+def _best_two_4_lanes(offsets, row):
+    """(index of the smallest ``offsets + row``, first on ties; the smallest; the second).
+
+    Four independent lanes (j mod 4) merged at the end: four dependency chains instead of one.
+    """
+    k = row.shape[0]
+    b0 = b1 = b2 = b3 = np.inf
+    s0 = s1 = s2 = s3 = np.inf
+    i0, i1, i2, i3 = 0, 1, 2, 3
+    k4 = k - k % 4
+    for j in range(0, k4, 4):
+        v = offsets[j] + row[j]
+        s0 = min(s0, max(b0, v))
+        if v < b0:
+            b0 = v
+            i0 = j
+        v = offsets[j + 1] + row[j + 1]
+        s1 = min(s1, max(b1, v))
+        if v < b1:
+            b1 = v
+            i1 = j + 1
+        v = offsets[j + 2] + row[j + 2]
+        s2 = min(s2, max(b2, v))
+        if v < b2:
+            b2 = v
+            i2 = j + 2
+        v = offsets[j + 3] + row[j + 3]
+        s3 = min(s3, max(b3, v))
+        if v < b3:
+            b3 = v
+            i3 = j + 3
+    for j in range(k4, k):
+        v = offsets[j] + row[j]
+        s0 = min(s0, max(b0, v))
+        if v < b0:
+            b0 = v
+            i0 = j
+    best, best_val, second_val = i0, b0, s0
+    for lane_best, lane_index, lane_second in ((b1, i1, s1), (b2, i2, s2), (b3, i3, s3)):
+        if lane_best < best_val or (lane_best == best_val and lane_index < best):
+            second_val = min(second_val, best_val)
+            best_val = lane_best
+            best = lane_index
+        else:
+            second_val = min(second_val, lane_best)
+        second_val = min(second_val, lane_second)
+    return best, best_val, second_val
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _nearest(X, i, row, offsets, centers, centers_sq_max, tie_factor):
+    """The nearest centre to row i from its scores ``offsets[j] + row[j]``; the first on ties.
 
     When the best two scores are closer than the rounding error of ``‖c‖² − 2 x·c`` could
     make them, the distances are recomputed directly in float64, so the answer is the exact
     argmin whatever the dtype (an expansion in float32 alone flips near-ties).
     """
     k = row.shape[0]
-    best = 0
-    best_val = row[0]
-    second_val = np.inf
-    for j in range(1, k):
-        v = row[j]
-        second_val = min(second_val, max(best_val, v))  # branch-free: no mispredictions
-        if v < best_val:
-            best_val = v
-            best = j
+    if k >= 16:
+        best, best_val, second_val = _best_two_4_lanes(offsets, row)
+    else:
+        best = 0
+        best_val = offsets[0] + row[0]
+        second_val = np.inf
+        for j in range(1, k):
+            v = offsets[j] + row[j]
+            second_val = min(second_val, max(best_val, v))  # branch-free: no mispredictions
+            if v < best_val:
+                best_val = v
+                best = j
     if k == 1:
         return best
     x_sq = 0.0
@@ -79,7 +133,14 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
     centers_t = np.ascontiguousarray(centers.T)
+    # −2·Cᵀ is exact (a power of two): one matrix product gives −2 x·c, and the argmin adds ‖c‖²
+    # on the fly, with no second pass over the scores.
+    centers_m2t = np.empty((d, k), dtype=X.dtype)
+    for f in range(d):
+        for j in range(k):
+            centers_m2t[f, j] = -2.0 * centers_t[f, j]
     centers_sq = np.empty(k, dtype=X.dtype)
+    no_offsets = np.zeros(k, dtype=X.dtype)
     centers_sq_max = 0.0
     for j in range(k):
         s = 0.0
@@ -96,18 +157,22 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use
         if update:
             sums[:] = 0.0
             weights[:] = 0.0
-        scores = np.empty((CHUNK, k), dtype=X.dtype)
+        scores = np.empty((CHUNK, k), dtype=X.dtype)  # once per block, reused by every chunk
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
+            chunk_scores = scores
+            offsets = no_offsets
             if use_blas:
-                products = np.dot(X[c0:c1], centers_t)
-                for i in range(c1 - c0):
-                    for j in range(k):
-                        scores[i, j] = centers_sq[j] - 2.0 * products[i, j]
+                offsets = centers_sq
+                if c1 - c0 == CHUNK:
+                    np.dot(X[c0:c1], centers_m2t, scores)
+                else:  # a block's last, shorter chunk (numba's ``out`` must be C-contiguous)
+                    chunk_scores = np.dot(X[c0:c1], centers_m2t)
             else:
                 _scores_small_d(X, c0, c1, centers_t, centers_sq, scores)
             for i in range(c0, c1):
-                label = _nearest(X, i, scores[i - c0], centers, centers_sq_max, tie_factor)
+                label = _nearest(X, i, chunk_scores[i - c0], offsets, centers, centers_sq_max,
+                                 tie_factor)
                 labels[i] = label
                 if update:
                     w = sample_weight[i]
