@@ -204,11 +204,14 @@ def test_threads_do_not_change_the_result():
 
 
 @pytest.mark.parametrize(
-    ("n_features", "expected"), [(1, "hamerly"), (3, "hamerly"), (32, "hamerly"), (33, "lloyd"),
-                                 (784, "lloyd")]
+    ("n_features", "expected"), [(1, "lloyd"), (3, "lloyd"), (4, "lloyd"), (5, "hamerly"),
+                                 (32, "hamerly"), (33, "lloyd"), (784, "lloyd")]
 )
-def test_auto_picks_hamerly_at_low_dimension_and_lloyd_above(n_features, expected):
-    from lloyd.cluster import choose_algorithm
+def test_auto_picks_what_the_rule_says(n_features, expected):
+    from lloyd._kernels.lloyd import LOW_D_MAX as KERNEL_LOW_D_MAX
+    from lloyd.cluster import LOW_D_MAX, choose_algorithm
+
+    assert LOW_D_MAX == KERNEL_LOW_D_MAX
 
     assert choose_algorithm(10_000, n_features, 16, np.float32) == expected
     X = make_blobs(200, n_features, 3, np.float64, seed=n_features)

@@ -372,21 +372,30 @@ default='k-means++'
 
 #: 'auto' runs Hamerly up to this many features, Lloyd above (README: "Which algorithm runs when").
 HAMERLY_MAX_FEATURES = 32
+#: Up to this many features Lloyd's low-dimension kernel beats Hamerly (see choose_algorithm);
+#: the same bound as ``lloyd._kernels.lloyd.LOW_D_MAX``, which imports numba.
+LOW_D_MAX = 4
 
 
 def choose_algorithm(n_samples, n_features, n_clusters, dtype):
     """The algorithm 'auto' runs for data of this shape (see the README's table).
 
-    'hamerly' when ``n_features <= 32``, else 'lloyd'. Measured with
-    ``benchmarks/bench_engine.py`` (1 thread, float32, 20 iterations from the same start),
-    Hamerly's bounds skip most distance computations at low dimension: 1.3× Lloyd at
-    (10⁶, 3, 16), 4× at (10⁶, 3, 256) and 2.2× at (2·10⁵, 32, 64). Above 32 features the
-    rows that the bounds cannot skip are measured without BLAS, and where pruning fails that
-    is slower than Lloyd's matrix products, so Lloyd stays the default there. The choice does
-    not change the result: every algorithm gives Lloyd's answer from the same start.
-    ``n_samples``, ``n_clusters`` and ``dtype`` do not enter the rule yet.
+    - ``n_features <= 4`` (colours, coordinates): 'lloyd', whose low-dimension kernel measures
+      every distance directly in a loop vectorised over rows; at (10⁶, 3, 16) it is 2× faster
+      than Hamerly, whose per-row bound bookkeeping costs as much as the few distances it
+      skips, and at (10⁶, 3, 256) as fast.
+    - ``5 <= n_features <= 32``: 'hamerly'; its bounds skip most distance computations
+      (2.2× Lloyd at (2·10⁵, 32, 64)).
+    - above: 'lloyd' on BLAS matrix products; Hamerly measures the rows it cannot skip without
+      BLAS, which is slower where the bounds prune little.
+
+    Measured with ``benchmarks/bench_engine.py`` (1 thread, float32, 20 iterations from the same
+    start). The choice does not change the result: every algorithm gives Lloyd's answer from
+    the same start. ``n_samples``, ``n_clusters`` and ``dtype`` do not enter the rule yet.
     """
-    return "hamerly" if n_features <= HAMERLY_MAX_FEATURES else "lloyd"
+    if n_features <= LOW_D_MAX or n_features > HAMERLY_MAX_FEATURES:
+        return "lloyd"
+    return "hamerly"
 
 
 def _check_int(value, name, minimum, extra=""):

@@ -1,9 +1,9 @@
 """Lloyd's iteration, fused: assign every row to its nearest centre and accumulate the new sums.
 
-Distances are compared as ``‖c‖² − 2 x·c`` (``‖x‖²`` is the same for every centre). At small d the
-dot products are a loop vectorised over the centres; at larger d each chunk's products are one
-BLAS matrix product into a per-block buffer (the caller pins BLAS to one thread while this runs
-in parallel).
+Up to 4 features, distances are measured directly in float64, a chunk of rows at a time in a
+loop vectorised over the rows. Above, they are compared as ``‖c‖² − 2 x·c`` (``‖x‖²`` is the same
+for every centre), each chunk's products one BLAS matrix product into a per-block buffer (the
+caller pins BLAS to one thread while this runs in parallel), near-ties re-measured directly.
 """
 
 from __future__ import annotations
@@ -121,8 +121,92 @@ def _nearest(X, i, row, offsets, centers, centers_sq_max, tie_factor):
     return best
 
 
-@njit(nogil=True, cache=True, parallel=True)
+#: Up to this many features the low-dimension kernel runs (features padded to 4 with zeros).
+LOW_D_MAX = 4
+#: Rows per chunk of the low-dimension kernel (4 columns of float64: 16 KiB in L1).
+_LOW_D_CHUNK = 512
+
+
 def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, update):
+    """One Lloyd pass over X: the low-dimension kernel up to ``LOW_D_MAX`` features, else the
+    dense one (BLAS when ``use_blas``). Same arguments and results as ``_lloyd_pass_dense``."""
+    if X.shape[1] <= LOW_D_MAX:
+        _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update)
+    else:
+        _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
+                          update)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update):
+    """One Lloyd pass for d <= 4, exact: distances measured directly in float64.
+
+    Each chunk of rows is copied into four column buffers (features past d are zero, as are
+    the centres' there, which adds exact zeros), then every centre is compared with every row
+    of the chunk in a loop the compiler vectorises over rows; a strictly smaller distance
+    replaces the best, so ties go to the lowest index, as in ``find_closest_centroids``.
+
+    IN: X (n, d), sample_weight (n,), centers (k, d), update. OUT: labels (n,); when
+    ``update``, block_sums (B, k, d) and block_weights (B, k), float64.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = block_sums.shape[0]
+    c = np.zeros((k, 4))
+    for j in range(k):
+        for f in range(d):
+            c[j, f] = centers[j, f]
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        if update:
+            block_sums[b] = 0.0
+            block_weights[b] = 0.0
+        x0 = np.zeros(_LOW_D_CHUNK)
+        x1 = np.zeros(_LOW_D_CHUNK)
+        x2 = np.zeros(_LOW_D_CHUNK)
+        x3 = np.zeros(_LOW_D_CHUNK)
+        best_dist = np.empty(_LOW_D_CHUNK)
+        best_j = np.empty(_LOW_D_CHUNK)  # float: one select type keeps the loop vectorised
+        for c0 in range(start, stop, _LOW_D_CHUNK):
+            m = min(stop, c0 + _LOW_D_CHUNK) - c0
+            for i in range(m):
+                x0[i] = X[c0 + i, 0]
+                if d > 1:
+                    x1[i] = X[c0 + i, 1]
+                if d > 2:
+                    x2[i] = X[c0 + i, 2]
+                if d > 3:
+                    x3[i] = X[c0 + i, 3]
+            best_dist[:] = np.inf
+            best_j[:] = 0.0
+            for j in range(k):
+                a0 = c[j, 0]
+                a1 = c[j, 1]
+                a2 = c[j, 2]
+                a3 = c[j, 3]
+                fj = float(j)
+                for i in range(_LOW_D_CHUNK):
+                    e0 = x0[i] - a0
+                    e1 = x1[i] - a1
+                    e2 = x2[i] - a2
+                    e3 = x3[i] - a3
+                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                    better = dist < best_dist[i]
+                    best_dist[i] = dist if better else best_dist[i]
+                    best_j[i] = fj if better else best_j[i]
+            for i in range(m):
+                label = int(best_j[i])
+                labels[c0 + i] = label
+                if update:
+                    w = sample_weight[c0 + i]
+                    block_weights[b, label] += w
+                    for f in range(d):
+                        block_sums[b, label, f] += w * X[c0 + i, f]
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
+                      update):
     """One Lloyd pass over X.
 
     IN: X (n, d), sample_weight (n,), centers (k, d), use_blas, update.
