@@ -256,11 +256,10 @@ default='k-means++'
         self._check_params()
         n_samples, n_features = rows.shape
         self._check_n_samples(n_samples)
-        if not isinstance(rows, _ArrayRows):
-            # validate_data was not called: set what it would have set.
-            self.n_features_in_ = n_features
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+        # What validate_data sets, for sources it never saw (it set the same from fit).
+        self.n_features_in_ = n_features
+        if not isinstance(rows, _ArrayRows) and hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         random_state = check_random_state(self.random_state)
         batch_size = min(self.batch_size, n_samples)
         init_size = self._effective_init_size(n_samples, batch_size)
