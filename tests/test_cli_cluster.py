@@ -283,6 +283,7 @@ def test_unknown_column(data_csv, capsys):
     (["--elbow", "2..5", "-k", "3"], "--elbow fits a range of K"),
     (["--elbow", "5..2"], "is not a range of K like 2..12"),
     (["-k", "0"], "0 must be >= 1"),
+    (["--labels", "same.npy", "--centers", "same.npy"], "need different files"),
 ])
 def test_usage_errors(data_csv, capsys, argv, message):
     assert main(["cluster", str(data_csv), *argv]) == ExitCode.USAGE_ERROR

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import os
 import sys
 
 
@@ -185,6 +186,10 @@ def _cmd_cluster(args) -> int:
     if args.elbow is not None and (args.n_clusters is not None or args.labels or args.centers):
         return fail(ExitCode.USAGE_ERROR,
                     "--elbow fits a range of K: it takes no -k, --labels or --centers")
+
+    outputs = [p for p in (args.labels, args.centers, args.plot) if p]
+    if len({os.path.abspath(p) for p in outputs}) < len(outputs):
+        return fail(ExitCode.USAGE_ERROR, "--labels, --centers and --plot need different files")
 
     from lloyd import tables
 

@@ -229,16 +229,15 @@ default='k-means++'
         -------
         self : MiniBatchKMeans
         """
-        self._check_params()
         _reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
                           ensure_min_samples=1)
-        self._check_n_samples(X.shape[0])
         sample_weight = check_weights(sample_weight, X)
         return self._fit_rows(_ArrayRows(X), sample_weight)
 
     def _fit_rows(self, rows, sample_weight=None, progress=None):
-        """Fit on a row source; assumes validated rows (finite, float32/float64, C order).
+        """Fit on a row source: checks the parameters, assumes validated rows (finite,
+        float32 or float64, C order; ``fit`` and ``lloyd.tables`` validate them).
 
         Parameters
         ----------
@@ -317,7 +316,8 @@ default='k-means++'
                 else:
                     indices = cdf.searchsorted(random_state.random_sample(batch_size),
                                                side="right")
-                # Sorted rows read a file in order; the order does not change the step.
+                # Sorted, a file is read front to back. Only rounding, and which rows a
+                # reassignment picks (by position in the batch), depend on the order.
                 indices.sort()
                 # Rows are drawn in proportion to their weight, so they count once each.
                 batch_inertia = _mini_batch_step(

@@ -1,7 +1,8 @@
 """Tables on disk for ``lloyd cluster``: read a CSV or .npy file, cluster it, write, report.
 
-A .npy file is read through short-lived memory maps, one slice or batch at a time, so a
-mini-batch fit holds a batch, a chunk and the labels being written, never the whole array.
+A .npy file is read a slice or a batch at a time (memory-map slices for passes, positioned
+reads for the scattered rows of a batch), so a mini-batch fit holds a batch, a slice and the
+labels being written, never the whole array.
 """
 
 from __future__ import annotations
@@ -194,11 +195,12 @@ def _column_index(column, names, source):
 
 
 class NpyRows:
-    """A .npy file as a source of rows, read through short-lived memory maps.
+    """A .npy file as a source of rows, read a piece at a time, never whole.
 
-    Each read maps the file, copies the rows it needs and unmaps it, so the pages it touched
-    leave the process: memory stays bounded by what one read copies, whatever the file's size.
-    Integer and boolean data are read as float64; float32 and float64 as they are.
+    A slice is copied out of a memory map that is then closed, so the pages it touched leave
+    the process; scattered rows are read one positioned read each (see :meth:`take`). Memory
+    stays bounded by what one read copies, whatever the file's size. Integer and boolean data
+    are read as float64; float32 and float64 as they are.
 
     Parameters
     ----------
@@ -319,15 +321,20 @@ class NpyRows:
         self.scaler = None
         scaler = StandardScaler() if scale else None
         for start, rows in self.chunks():
-            finite = np.isfinite(rows).all(axis=1)
-            if not finite.all():
-                raise TableError(
-                    f"{self.name}, row {start + int(np.argmin(finite)) + 1}: a value is NaN or "
-                    "infinite; k-means needs finite numbers"
-                )
+            self.check_finite(rows, start)
             if scaler is not None:
                 scaler.partial_fit(rows)
         self.scaler = scaler
+
+    def check_finite(self, rows, start=0):
+        """Raise a TableError naming the first row (``start`` is the first's number) that
+        holds NaN or infinity."""
+        finite = np.isfinite(rows).all(axis=1)
+        if not finite.all():
+            raise TableError(
+                f"{self.name}, row {start + int(np.argmin(finite)) + 1}: a value is NaN or "
+                "infinite; k-means needs finite numbers"
+            )
 
     def tolerance(self, tol):
         """``tol`` times the mean variance of the features (one pass)."""
@@ -374,19 +381,17 @@ def check_outputs(paths, *, force=False):
 
     Raises
     ------
+    ValueError
+        Two outputs name the same file.
     FileExistsError
         An output exists and ``force`` is False.
     FileNotFoundError
         An output's folder does not exist.
     """
-    seen = set()
+    paths = [Path(p) for p in paths if p is not None]
+    if len({p.resolve() for p in paths}) < len(paths):
+        raise ValueError(f"two outputs name the same file ({', '.join(map(str, paths))})")
     for path in paths:
-        if path is None:
-            continue
-        path = Path(path)
-        if path.resolve() in seen:
-            raise FileExistsError(f"{path} is named for two outputs; give each its own file")
-        seen.add(path.resolve())
         if path.exists() and not force:
             raise FileExistsError(f"{path} already exists; use --force to replace it")
         if not path.parent.is_dir():
@@ -511,8 +516,8 @@ class _Dataset:
             self.rows = table
         else:
             if isinstance(table, NpyRows):
-                table.prepare()
                 X = table.load()
+                table.check_finite(X)
             else:
                 X = table.X
             if scale:
@@ -571,7 +576,8 @@ class _Dataset:
 
 @dataclass
 class ClusterReport:
-    """What ``lloyd cluster`` did: the fit, the clusters, the outputs."""
+    """What ``lloyd cluster`` did: the fit, the clusters, the outputs. ``seconds`` covers
+    reading, fitting and labelling, not writing the outputs."""
 
     data: str
     n_rows: int
@@ -737,9 +743,9 @@ def cluster_file(data, n_clusters=8, *, columns=None, scale=False, init="k-means
     """
     outputs = [p for p in (labels_path, centers_path, plot_path) if p is not None]
     check_outputs(outputs, force=force)
+    start = time.perf_counter()
     table = open_table(data, columns=columns, stdin=stdin)
     _check_k(n_clusters, table.n_rows)
-    start = time.perf_counter()
     dataset = _Dataset(table, scale=scale, minibatch=minibatch)
 
     bar = _Progress(progress and minibatch, desc="mini-batches", unit=" batches")
@@ -895,7 +901,7 @@ def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n
     return ElbowReport(
         data=getattr(table, "name", str(data)),
         n_rows=dataset.n_rows,
-        method=_method(minibatch, algorithm, init, n_init),
+        method=_method(minibatch, getattr(est, "algorithm_", algorithm), init, n_init),
         k_values=list(k_values),
         inertias=inertias,
         silhouettes=silhouettes,
