@@ -123,6 +123,7 @@ default='k-means++'
 
     #: The assignment kernel (fixed); lets KMeans' parameter checks serve both estimators.
     algorithm = "lloyd"
+    _auto_n_init_random = 3
 
     def __init__(
         self,
@@ -172,22 +173,6 @@ default='k-means++'
                 f"The 'reassignment_ratio' parameter must be a float >= 0, got {ratio!r}."
             )
 
-    def _effective_n_init(self):
-        init_is_array = not isinstance(self.init, str) and not callable(self.init)
-        if self.n_init == "auto":
-            n_init = 1 if init_is_array or self.init == "k-means++" else 3
-        else:
-            n_init = int(self.n_init)
-        if init_is_array and n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"MiniBatchKMeans instead of n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        return n_init
-
     def _effective_init_size(self, n_samples, batch_size):
         init_size = self.init_size
         if init_size is None:
@@ -203,6 +188,22 @@ default='k-means++'
             )
             init_size = 3 * self.n_clusters
         return min(init_size, n_samples)
+
+    def _start(self, rows, weights_of, init_size, random_state):
+        """Initial centres from ``init_size`` random rows (all the rows when there are no more).
+
+        ``weights_of(indices, n_rows)`` gives the weights of the rows ``rows.take(indices)``.
+        """
+        init = self.init
+        if not isinstance(init, str) and not callable(init):
+            init = _check_init_array(init, rows, self.n_clusters)
+        n_samples = rows.shape[0]
+        if init_size < n_samples:
+            indices = random_state.randint(0, n_samples, init_size)
+            X_init, w_init = rows.take(indices), weights_of(indices, init_size)
+        else:
+            X_init, w_init = rows.take(np.arange(n_samples)), weights_of(slice(None), n_samples)
+        return self._init_centroids(X_init, init, random_state, w_init)
 
     def _check_n_samples(self, n_samples):
         if n_samples < self.n_clusters:
@@ -264,10 +265,6 @@ default='k-means++'
         init_size = self._effective_init_size(n_samples, batch_size)
         n_init = self._effective_n_init()
         tol = rows.tolerance(self.tol) if self.tol > 0 else 0.0
-        init = self.init
-        if not isinstance(init, str) and not callable(init):
-            init = _check_init_array(init, rows, self.n_clusters)
-
         uniform = sample_weight is None or _all_equal(sample_weight)
 
         def weights_of(indices, n_rows):
@@ -284,20 +281,13 @@ default='k-means++'
             for i in range(n_init):
                 if self.verbose:
                     print(f"Init {i + 1}/{n_init} with method {self.init}")
-                if init_size < n_samples:
-                    init_indices = random_state.randint(0, n_samples, init_size)
-                    X_init = rows.take(init_indices)
-                    w_init = weights_of(init_indices, init_size)
-                else:
-                    X_init = rows.take(np.arange(n_samples))
-                    w_init = weights_of(slice(None), n_samples)
-                centers = self._init_centroids(X_init, init, random_state, w_init)
+                centers = self._start(rows, weights_of, init_size, random_state)
                 _, inertia = _labels_inertia(X_valid, w_valid, centers)
                 if self.verbose:
                     print(f"Inertia for init {i + 1}/{n_init}: {inertia}")
                 if best_inertia is None or inertia < best_inertia:
                     best_centers, best_inertia = centers, inertia
-            del X_valid, X_init
+            del X_valid
 
             centers = best_centers.copy()
             centers_new = np.empty_like(centers)
@@ -391,17 +381,10 @@ default='k-means++'
         with _blas_single_thread(), _threads_for(n_samples, self.n_clusters, X.shape[1]):
             if not has_centers:
                 self._check_n_samples(n_samples)
-                init = self.init
-                if not isinstance(init, str) and not callable(init):
-                    init = _check_init_array(init, X, self.n_clusters)
                 init_size = self._effective_init_size(n_samples, min(self.batch_size, n_samples))
-                if init_size < n_samples:
-                    subset = self._random_state.randint(0, n_samples, init_size)
-                    X_init, w_init = X[subset], sample_weight[subset]
-                else:
-                    X_init, w_init = X, sample_weight
-                self.cluster_centers_ = self._init_centroids(
-                    X_init, init, self._random_state, w_init
+                self.cluster_centers_ = self._start(
+                    _ArrayRows(X), lambda indices, _: sample_weight[indices], init_size,
+                    self._random_state,
                 )
                 self._counts = np.zeros(self.n_clusters)
                 self._n_since_last_reassign = 0
