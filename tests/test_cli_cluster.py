@@ -178,6 +178,17 @@ def test_npy_rows_read_what_numpy_reads(tmp_path, order, dtype):
     np.testing.assert_array_equal(rows.load(), expected)
 
 
+def test_a_streamed_fit_equals_the_fit_of_the_loaded_array(data_npy):
+    """The same seed gives the same fit from NpyRows (tol > 0: its variance pass too)."""
+    params = {"n_clusters": 4, "batch_size": 300, "random_state": 3, "tol": 1e-3,
+              "max_no_improvement": None}
+    streamed = MiniBatchKMeans(**params)._fit_rows(NpyRows(data_npy))
+    loaded = MiniBatchKMeans(**params).fit(np.load(data_npy))
+    assert streamed.n_steps_ == loaded.n_steps_ < 100 * 5000 // 300  # stopped by tol
+    np.testing.assert_allclose(streamed.cluster_centers_, loaded.cluster_centers_, rtol=1e-12)
+    np.testing.assert_array_equal(streamed.labels_, loaded.labels_)
+
+
 def test_one_dimensional_npy_is_one_column(tmp_path):
     path = tmp_path / "v.npy"
     np.save(path, np.arange(10.0))

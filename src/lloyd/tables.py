@@ -560,13 +560,11 @@ class _Dataset:
         return inertia, sizes
 
     def sample(self, size, random_state=0):
-        """Up to ``size`` random rows (sorted row order) and their indices."""
-        rng = np.random.default_rng(random_state)
+        """Up to ``size`` distinct random rows, in row order."""
         if self.n_rows <= size:
-            indices = np.arange(self.n_rows)
-        else:
-            indices = np.sort(rng.choice(self.n_rows, size, replace=False))
-        return self.rows.take(indices), indices
+            return self.rows.take(np.arange(self.n_rows))
+        rng = np.random.default_rng(random_state)
+        return self.rows.take(np.sort(rng.choice(self.n_rows, size, replace=False)))
 
     def centers_in_units(self, centers):
         """Centres in the columns' own units (undoing --scale)."""
@@ -836,7 +834,7 @@ def _plot_clusters(dataset, est, path, *, force):
 
     if len(dataset.names) < 2:
         raise TableError("--plot needs at least 2 columns to draw the rows in the plane")
-    X, _ = dataset.sample(PLOT_SAMPLE)
+    X = dataset.sample(PLOT_SAMPLE)
     centers = est.cluster_centers_.astype(X.dtype)
     labels, _ = _labels_inertia(X, np.ones(len(X), X.dtype), centers)
     suffix = " (standardised)" if dataset.scale else ""
@@ -869,7 +867,7 @@ def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n
     table = open_table(data, columns=columns, stdin=stdin)
     _check_k(max(k_values), table.n_rows)
     dataset = _Dataset(table, scale=scale, minibatch=minibatch)
-    sample, _ = dataset.sample(SILHOUETTE_SAMPLE)
+    sample = dataset.sample(SILHOUETTE_SAMPLE)
     inertias, silhouettes, seconds = [], [], []
     bar = _Progress(progress, desc="K", total=len(k_values))
     try:
