@@ -19,6 +19,7 @@ _EXPORTS = {
     "run_kmeans": "lloyd.steps",
     "KMeansHistory": "lloyd.steps",
     "KMeans": "lloyd.cluster",
+    "MiniBatchKMeans": "lloyd.minibatch",
     "kmeans_plusplus": "lloyd.seeding",
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
@@ -43,6 +44,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     "KMeansHistory",
     # the engine
     "KMeans",
+    "MiniBatchKMeans",
     "kmeans_plusplus",
     # data
     "load_sample_2d",
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lloyd.cluster import KMeans
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
     from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
+    from lloyd.minibatch import MiniBatchKMeans
     from lloyd.seeding import kmeans_plusplus
     from lloyd.steps import (
         KMeansHistory,

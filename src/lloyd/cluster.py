@@ -253,16 +253,19 @@ default='k-means++'
         self.algorithm_ = algorithm
         return self
 
+    #: What n_init='auto' means for a 'random' or callable init (MiniBatchKMeans: 3).
+    _auto_n_init_random = 10
+
     def _effective_n_init(self):
         init_is_array = not isinstance(self.init, str) and not callable(self.init)
         if self.n_init == "auto":
-            n_init = 1 if init_is_array or self.init == "k-means++" else 10
+            n_init = 1 if init_is_array or self.init == "k-means++" else self._auto_n_init_random
         else:
             n_init = int(self.n_init)
         if init_is_array and n_init != 1:
             warnings.warn(
-                "Explicit initial center position passed: performing only one init in KMeans "
-                f"instead of n_init={n_init}.",
+                "Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={n_init}.",
                 RuntimeWarning,
                 stacklevel=3,
             )

@@ -836,3 +836,99 @@ def plot_comparison(original, compressed, palette=None, *, fig=None, titles=None
         ax.set_title(title)
         ax.axis("off")
     return fig
+
+
+def plot_clusters(X, labels, centers, *, feature_names=None, ax=None, title=None):
+    """Rows coloured by cluster, centres as black crosses; beyond two features, the plane of the
+    first two principal components (fitted on X).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows to draw (a sample of a large table), ``n_features >= 2``.
+    labels : array-like of shape (n_samples,)
+        Their clusters, integers in [0, n_clusters).
+    centers : array-like of shape (n_clusters, n_features)
+    feature_names : sequence of str, default=None
+        Names of the two features, for the axes (used when n_features is 2).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, 1.0], [5.0, 5.0, 0.0], [5.1, 5.0, 0.0]])
+    >>> ax = plot_clusters(X, [0, 0, 1, 1], [[0.05, 0.0, 1.0], [5.05, 5.0, 0.0]])
+    >>> ax.get_xlabel()[:3]
+    'PC1'
+    """
+    X = np.asarray(X, dtype=float)
+    centers = np.asarray(centers, dtype=float)
+    labels = np.asarray(labels)
+    if X.ndim != 2 or X.shape[1] < 2:
+        raise ValueError(
+            f"X must have shape (n_samples, n_features) with n_features >= 2 to be drawn in the "
+            f"plane, got {X.shape}."
+        )
+    if X.shape[1] == 2:
+        points, centers2 = X, centers
+        names = list(feature_names) if feature_names is not None else ["$x_1$", "$x_2$"]
+    else:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2).fit(X)
+        points, centers2 = pca.transform(X), pca.transform(centers)
+        names = [f"PC{i + 1} ({share:.0%} of the variance)"
+                 for i, share in enumerate(pca.explained_variance_ratio_)]
+    _, ax = _axes(ax, figsize=(7, 5.5))
+    colors = np.array(_cluster_colors(len(centers)))
+    ax.scatter(points[:, 0], points[:, 1], s=8, c=colors[labels], alpha=0.6, edgecolors="none")
+    ax.plot(centers2[:, 0], centers2[:, 1], "x", color="black", ms=11, mew=3, label="centres")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(title if title is not None else f"{len(centers)} clusters")
+    ax.legend(loc="best", fontsize="small", framealpha=0.8)
+    return ax
+
+
+def plot_inertia_by_k(k_values, inertias, silhouettes=None, *, fig=None):
+    """Inertia against the number of clusters K (look for the elbow), and beside it the
+    silhouette score (higher is better) when given.
+
+    Parameters
+    ----------
+    k_values : sequence of int
+    inertias : sequence of float
+        One per K.
+    silhouettes : sequence of float, default=None
+        One per K (NaN where undefined, e.g. K = 1).
+    fig : matplotlib Figure, default=None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if fig is None:
+        fig = plt.figure(figsize=(10 if silhouettes is not None else 6, 4),
+                         layout="constrained")
+    axes = fig.subplots(1, 2 if silhouettes is not None else 1, squeeze=False)[0]
+    axes[0].plot(k_values, inertias, "o-", color="black")
+    axes[0].set_xlabel("K (number of clusters)")
+    axes[0].set_ylabel("inertia")
+    axes[0].set_title("Inertia: look for the elbow")
+    if silhouettes is not None:
+        axes[1].plot(k_values, silhouettes, "o-", color="tab:blue")
+        axes[1].set_xlabel("K (number of clusters)")
+        axes[1].set_ylabel("silhouette score")
+        axes[1].set_title("Silhouette: higher is better")
+    for ax in axes:
+        ax.set_xticks(list(k_values))
+        ax.grid(alpha=0.3)
+    return fig
