@@ -597,15 +597,16 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
     block_weights = np.empty((n_blocks, k))
     shift = np.empty(k, dtype=X.dtype)
 
+    margin = _bound_margin(X, centers, np.finfo(X.dtype).eps)
     elkan.half_distances(centers, half_dist, next_half)
-    elkan.init_bounds(X, centers, half_dist, labels, upper, lower)
+    elkan.init_bounds(X, centers, half_dist, margin, labels, upper, lower)
     strict_convergence = False
     for i in range(max_iter):
-        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, lower,
-                         block_sums, block_weights, True)
+        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
+                         lower, block_sums, block_weights, True)
         _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
                         block_weights, shift)
-        elkan.shift_bounds(labels, shift, upper, lower)
+        elkan.shift_bounds(labels, shift, margin, upper, lower)
         elkan.half_distances(centers_new, half_dist, next_half)
         if verbose:
             inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
@@ -624,8 +625,8 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
             break
         labels_old[:] = labels
     if not strict_convergence:
-        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, lower,
-                         block_sums, block_weights, False)
+        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
+                         lower, block_sums, block_weights, False)
     inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
     return _Run(labels, inertia, centers, i + 1)
 
@@ -682,10 +683,11 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     return _Run(labels, inertia, centers, i + 1)
 
 
-def _bound_margin(X, centers):
-    """Absolute slack for the distance bounds: well above the rounding of float64 distances
-    between rows and centres (every centre is a mean of rows, a row or an initial centre)."""
+def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B008
+    """Absolute slack for the distance bounds: well above the rounding of distances between
+    rows and centres stored with machine epsilon ``eps`` (every centre is a mean of rows, a
+    row or an initial centre)."""
     row_norm = np.sqrt(float(np.max(np.einsum("ij,ij->i", X, X, dtype=np.float64))))
     center_norm = np.sqrt(float(np.max(np.einsum("ij,ij->i", centers, centers,
                                                   dtype=np.float64))))
-    return 8.0 * (X.shape[1] + 4) * np.finfo(np.float64).eps * (row_norm + center_norm)
+    return 8.0 * (X.shape[1] + 4) * eps * (row_norm + center_norm)

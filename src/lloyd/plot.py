@@ -13,10 +13,12 @@ import numpy as np
 
 __all__ = [
     "animate_progress",
+    "plot_clusters",
     "plot_colors_3d",
     "plot_comparison",
     "plot_distortion",
     "plot_elbow",
+    "plot_inertia_by_k",
     "plot_palette",
     "plot_progress",
     "plot_silhouette",

@@ -13,12 +13,14 @@ from lloyd._kernels.common import block_bounds
 
 
 @njit(nogil=True, cache=True)
-def _dist(X, i, centers, j):
+def _sqdist(X, i, centers, j):
+    """Squared distance in float64, summed in feature order: the same value Lloyd's and
+    Hamerly's kernels compute, so decisions on it are theirs."""
     s = 0.0
     for f in range(X.shape[1]):
-        diff = X[i, f] - centers[j, f]
+        diff = float(X[i, f]) - float(centers[j, f])
         s += diff * diff
-    return np.sqrt(s)
+    return s
 
 
 @njit(nogil=True, cache=True)
@@ -46,29 +48,32 @@ def half_distances(centers, half_dist, next_half):
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def init_bounds(X, centers, half_dist, labels, upper, lower):
-    """OUT: labels, upper (n,), lower (n, k): exact nearest centres, skipping those that the
-    half-distances rule out (their lower bound stays 0)."""
+def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
+    """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index),
+    skipping those that the half-distances rule out by more than ``margin`` (their lower bound
+    stays 0)."""
     n = X.shape[0]
     k = centers.shape[0]
     for i in prange(n):
         best = 0
-        min_dist = _dist(X, i, centers, 0)
+        best_sq = _sqdist(X, i, centers, 0)
+        min_dist = np.sqrt(best_sq)
         lower[i, 0] = min_dist
         for j in range(1, k):
             lower[i, j] = 0.0
-            if min_dist > half_dist[best, j]:
-                dist = _dist(X, i, centers, j)
-                lower[i, j] = dist
-                if dist < min_dist:
-                    min_dist = dist
+            if min_dist + margin >= half_dist[best, j]:
+                s = _sqdist(X, i, centers, j)
+                lower[i, j] = np.sqrt(s)
+                if s < best_sq:
+                    best_sq = s
                     best = j
+                    min_dist = np.sqrt(s)
         labels[i] = best
         upper[i] = min_dist
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, lower,
+def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper, lower,
                block_sums, block_weights, update):
     """One Elkan pass: exact labels for ``centers``, and (when ``update``) the per-block sums.
 
@@ -88,20 +93,27 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, l
         for i in range(start, stop):
             label = labels[i]
             ub = upper[i]
-            if next_half[label] < ub:
+            # A centre is skipped only when a bound rules it out by more than ``margin`` (the
+            # rounding of stored bounds), and decisions compare float64 squared distances,
+            # ties to the lowest index: the labels are Lloyd's exactly.
+            if next_half[label] <= ub + margin:
                 tight = False
+                ub_sq = 0.0
                 for j in range(k):
-                    if j != label and ub > lower[i, j] and ub > half_dist[label, j]:
+                    if j != label and ub + margin >= lower[i, j] and \
+                            ub + margin >= half_dist[label, j]:
                         if not tight:
-                            ub = _dist(X, i, centers, label)
+                            ub_sq = _sqdist(X, i, centers, label)
+                            ub = np.sqrt(ub_sq)
                             lower[i, label] = ub
                             tight = True
-                        if ub > lower[i, j] and ub > half_dist[label, j]:
-                            dist = _dist(X, i, centers, j)
-                            lower[i, j] = dist
-                            if dist < ub:
+                        if ub + margin >= lower[i, j] and ub + margin >= half_dist[label, j]:
+                            s = _sqdist(X, i, centers, j)
+                            lower[i, j] = np.sqrt(s)
+                            if s < ub_sq or (s == ub_sq and j < label):
                                 label = j
-                                ub = dist
+                                ub_sq = s
+                                ub = np.sqrt(s)
                 labels[i] = label
                 upper[i] = ub
             if update:
@@ -112,11 +124,12 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, labels, upper, l
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def shift_bounds(labels, shift, upper, lower):
-    """After the centres moved by ``shift`` (k,): loosen the bounds so they stay valid."""
+def shift_bounds(labels, shift, margin, upper, lower):
+    """After the centres moved by ``shift`` (k,): loosen the bounds, by ``margin`` more than the
+    move to cover rounding, so they stay valid."""
     n, k = lower.shape
     for i in prange(n):
-        upper[i] += shift[labels[i]]
+        upper[i] += shift[labels[i]] + margin
         for j in range(k):
-            v = lower[i, j] - shift[j]
+            v = lower[i, j] - shift[j] - margin
             lower[i, j] = v if v > 0.0 else 0.0
