@@ -205,7 +205,7 @@ def test_threads_do_not_change_the_result():
 
 @pytest.mark.parametrize(
     ("n_features", "expected"), [(1, "lloyd"), (3, "lloyd"), (4, "lloyd"), (5, "hamerly"),
-                                 (32, "hamerly"), (33, "lloyd"), (784, "lloyd")]
+                                 (32, "hamerly"), (33, "elkan"), (784, "elkan")]
 )
 def test_auto_picks_what_the_rule_says(n_features, expected):
     from lloyd._kernels.lloyd import LOW_D_MAX as KERNEL_LOW_D_MAX
@@ -214,6 +214,10 @@ def test_auto_picks_what_the_rule_says(n_features, expected):
     assert LOW_D_MAX == KERNEL_LOW_D_MAX
 
     assert choose_algorithm(10_000, n_features, 16, np.float32) == expected
+    # many clusters, or bounds too big for memory: Lloyd on BLAS above 32 features
+    big = "lloyd" if n_features > 32 else expected
+    assert choose_algorithm(10_000, n_features, 256, np.float32) == big
+    assert choose_algorithm(10**8, n_features, 16, np.float64) == big
     X = make_blobs(200, n_features, 3, np.float64, seed=n_features)
     km = KMeans(3, random_state=0, max_iter=5).fit(X)
     assert km.algorithm_ == expected
