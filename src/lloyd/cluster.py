@@ -545,27 +545,32 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
         weights[new_cluster] = w
 
 
-def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0):
-    """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
+def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved):
+    """The convergence loop every algorithm shares, on validated, centred X.
+
+    ``assign(centers, update)`` labels every row for ``centers`` (IN/OUT ``labels``) and, when
+    ``update``, fills ``block_sums`` and ``block_weights``; ``moved(centers, centers_new,
+    shift)`` lets an algorithm loosen its bounds after the centres moved. Stops on strict
+    convergence (no label changed) or when the squared centre shift falls to ``tol``; then
+    labels are made consistent with the final centres.
+    """
     from lloyd._kernels import common
-    from lloyd._kernels.lloyd import lloyd_pass
 
     n, d = X.shape
     k = centers_init.shape[0]
     n_blocks = common.n_blocks(n, k, d)
-    use_blas = _use_blas(d)
-    centers = centers_init.copy()
-    centers_new = np.empty_like(centers)
-    labels = np.full(n, -1, dtype=np.int32)
-    labels_old = labels.copy()
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    labels_old = np.full(n, -1, dtype=np.int32)
     shift = np.empty(k, dtype=X.dtype)
     strict_convergence = False
     for i in range(max_iter):
-        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, True)
+        assign(centers, labels, block_sums, block_weights, True)
         _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
                         block_weights, shift)
+        moved(centers, centers_new, shift)
         if verbose:
             inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
             print(f"Iteration {i}, inertia {inertia}.")
@@ -583,115 +588,79 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
             break
         labels_old[:] = labels
     if not strict_convergence:
-        # Labels consistent with the final centres.
-        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, False)
+        assign(centers, labels, block_sums, block_weights, False)
     inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
     return _Run(labels, inertia, centers, i + 1)
+
+
+def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+    """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
+    from lloyd._kernels.lloyd import lloyd_pass
+
+    use_blas = _use_blas(X.shape[1])
+
+    def assign(centers, labels, block_sums, block_weights, update):
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
+                   update)
+
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    def moved(centers, centers_new, shift):
+        """Lloyd keeps no bounds: nothing to loosen."""
+
+    return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
+                    moved)
 
 
 def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0):
     """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import common, elkan
+    from lloyd._kernels import elkan
 
-    n, d = X.shape
+    n = X.shape[0]
     k = centers_init.shape[0]
-    n_blocks = common.n_blocks(n, k, d)
-    centers = centers_init.copy()
-    centers_new = np.empty_like(centers)
     half_dist = np.empty((k, k), dtype=X.dtype)
     next_half = np.empty(k, dtype=X.dtype)
     labels = np.full(n, -1, dtype=np.int32)
-    labels_old = labels.copy()
     upper = np.empty(n, dtype=X.dtype)
     lower = np.empty((n, k), dtype=X.dtype)
-    block_sums = np.empty((n_blocks, k, d))
-    block_weights = np.empty((n_blocks, k))
-    shift = np.empty(k, dtype=X.dtype)
+    margin = _bound_margin(X, centers_init, np.finfo(X.dtype).eps)
+    elkan.half_distances(centers_init, half_dist, next_half)
+    elkan.init_bounds(X, centers_init, half_dist, margin, labels, upper, lower)
 
-    margin = _bound_margin(X, centers, np.finfo(X.dtype).eps)
-    elkan.half_distances(centers, half_dist, next_half)
-    elkan.init_bounds(X, centers, half_dist, margin, labels, upper, lower)
-    strict_convergence = False
-    for i in range(max_iter):
+    def assign(centers, labels, block_sums, block_weights, update):
         elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
-                         lower, block_sums, block_weights, True)
-        _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
-                        block_weights, shift)
+                         lower, block_sums, block_weights, update)
+
+    def moved(centers, centers_new, shift):
         elkan.shift_bounds(labels, shift, margin, upper, lower)
         elkan.half_distances(centers_new, half_dist, next_half)
-        if verbose:
-            inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
-            print(f"Iteration {i}, inertia {inertia}.")
-        centers, centers_new = centers_new, centers
-        if np.array_equal(labels, labels_old):
-            if verbose:
-                print(f"Converged at iteration {i}: strict convergence.")
-            strict_convergence = True
-            break
-        shift_total = float(np.dot(shift, shift))
-        if shift_total <= tol:
-            if verbose:
-                print(f"Converged at iteration {i}: center shift {shift_total} within "
-                      f"tolerance {tol}.")
-            break
-        labels_old[:] = labels
-    if not strict_convergence:
-        elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
-                         lower, block_sums, block_weights, False)
-    inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
-    return _Run(labels, inertia, centers, i + 1)
+
+    return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
+                    moved)
 
 
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import common, hamerly
+    from lloyd._kernels import hamerly
 
-    n, d = X.shape
+    n = X.shape[0]
     k = centers_init.shape[0]
-    n_blocks = common.n_blocks(n, k, d)
-    centers = centers_init.copy()
-    centers_new = np.empty_like(centers)
     labels = np.zeros(n, dtype=np.int32)
-    labels_old = np.full(n, -1, dtype=np.int32)
     upper = np.full(n, np.inf)  # ∞: not measured yet, so the first pass measures every row
     lower = np.zeros(n)
     half_min = np.empty(k)
-    shift64 = np.zeros(k)
-    block_sums = np.empty((n_blocks, k, d))
-    block_weights = np.empty((n_blocks, k))
-    shift = np.empty(k, dtype=X.dtype)
-    margin = _bound_margin(X, centers)
+    shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
+    margin = _bound_margin(X, centers_init)
 
-    strict_convergence = False
-    for i in range(max_iter):
+    def assign(centers, labels, block_sums, block_weights, update):
         hamerly.half_min_distances(centers, half_min)
         hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels, upper, lower,
-                             margin, block_sums, block_weights, True)
-        _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
-                        block_weights, shift)
+                             margin, block_sums, block_weights, update)
+
+    def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
-        if verbose:
-            inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
-            print(f"Iteration {i}, inertia {inertia}.")
-        centers, centers_new = centers_new, centers
-        if np.array_equal(labels, labels_old):
-            if verbose:
-                print(f"Converged at iteration {i}: strict convergence.")
-            strict_convergence = True
-            break
-        shift_total = float(np.dot(shift, shift))
-        if shift_total <= tol:
-            if verbose:
-                print(f"Converged at iteration {i}: center shift {shift_total} within "
-                      f"tolerance {tol}.")
-            break
-        labels_old[:] = labels
-    if not strict_convergence:
-        hamerly.half_min_distances(centers, half_min)
-        hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels, upper, lower,
-                             margin, block_sums, block_weights, False)
-    inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
-    return _Run(labels, inertia, centers, i + 1)
+
+    return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
+                    moved)
 
 
 def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B008
