@@ -127,7 +127,7 @@ def main(argv=None) -> None:
 
         print(f"# lloyd compress vs pngquant and Pillow: {len(args.images)} photographs "
               f"({megapixels:.2f} megapixels), no dithering")
-        print(f"{pngquant_note}; Pillow {Image.__version__}; k-means: scikit-learn stand-in")
+        print(f"{pngquant_note}; Pillow {Image.__version__}; k-means: lloyd.KMeans")
         print(f"BLAS / OpenMP: {blas_info()}")
         print(f"lloyd's first call (imports, compiles) on {first}, K={args.colors[0]}: "
               f"{first_call:.2f} s; it is not in the medians below")
