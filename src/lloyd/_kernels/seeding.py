@@ -66,17 +66,30 @@ def sample_rows(sample_weight, closest, block_pot, targets, out):
 @njit(nogil=True, cache=True, parallel=True)
 def candidate_potentials(X, sample_weight, closest, candidates, block_pots):
     """OUT: block_pots (B, t): per block, Σ w·min(closest, ‖x − x_c‖²) for each candidate c."""
-    n = X.shape[0]
+    n, d = X.shape
     n_blocks, n_cand = block_pots.shape
+    # The candidates' coordinates transposed and in float64: the inner loop runs over the
+    # candidates, contiguous and vectorised, for one row at a time.
+    cand_t = np.empty((d, n_cand))
+    for t in range(n_cand):
+        for f in range(d):
+            cand_t[f, t] = X[candidates[t], f]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = np.zeros(n_cand)
+        dist = np.empty(n_cand)
         for i in range(start, stop):
             ci = closest[i]
-            w = sample_weight[i]
+            w = float(sample_weight[i])
             for t in range(n_cand):
-                dist = _sqdist_rows(X, i, candidates[t])
-                acc[t] += w * (dist if dist < ci else ci)
+                dist[t] = 0.0
+            for f in range(d):
+                xf = float(X[i, f])
+                for t in range(n_cand):
+                    diff = xf - cand_t[f, t]
+                    dist[t] += diff * diff
+            for t in range(n_cand):
+                acc[t] += w * min(dist[t], ci)
         for t in range(n_cand):
             block_pots[b, t] = acc[t]
 
