@@ -270,7 +270,8 @@ def _half_steps(X, history):
     centroids = np.asarray(history.centroids, dtype=float)
     labels = np.asarray(history.labels)
     frames = [{"labels": None, "step": 0, "distortion": None,
-               "title": "Iteration 0: initial centroids"}]
+               # two lines like every other frame: the layout frozen on this frame keeps room
+               "title": "Iteration 0: initial centroids\nbefore the first assignment"}]
     for t in range(1, centroids.shape[0]):
         assigned = float(history.distortion[t - 1])
         moved = _compute_distortion(X, labels[t - 1], centroids[t])
