@@ -30,17 +30,17 @@ def _snapshot(folder):
 
 @pytest.mark.slow
 def test_ctrl_c_leaves_no_partial_file_and_finished_outputs_intact(tmp_path):
-    inputs = _photos(tmp_path, 40, size=(120, 160))
+    inputs = _photos(tmp_path, 80, size=(200, 200))
     before = _snapshot(tmp_path)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lloyd.cli", "compress", "-k", "64", *map(str, inputs)],
+        [sys.executable, "-m", "lloyd.cli", "compress", "-k", "128", *map(str, inputs)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list(tmp_path.glob("*-k64.png")):
-        time.sleep(0.05)
-    assert list(tmp_path.glob("*-k64.png")), "no output appeared in time"
+    while time.monotonic() < deadline and not list(tmp_path.glob("*-k128.png")):
+        time.sleep(0.01)
+    assert list(tmp_path.glob("*-k128.png")), "no output appeared in time"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == ExitCode.INTERRUPTED, err
@@ -48,7 +48,7 @@ def test_ctrl_c_leaves_no_partial_file_and_finished_outputs_intact(tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or
                  p.suffix == ".tmp"]
     assert not leftovers
-    outputs = sorted(tmp_path.glob("*-k64.png"))
+    outputs = sorted(tmp_path.glob("*-k128.png"))
     assert 1 <= len(outputs) < len(inputs)
     for out in outputs:
         with Image.open(out) as im:
