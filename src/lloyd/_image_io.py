@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from lloyd._files import already_exists, write_atomic  # noqa: F401 - re-exported
 
 __all__ = ["ImageReadError", "MultiFrameWarning"]
 
@@ -192,46 +193,3 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     # for palette images (what libpng does too); optimize=True is zlib level 9.
     im.save(buffer, format="PNG", optimize=True, **options)
     return buffer.getvalue()
-
-
-def already_exists(path) -> FileExistsError:
-    """The error for an output that exists; ``target`` lets the CLI word its own advice."""
-    error = FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-    error.target = str(path)
-    return error
-
-
-def write_atomic(path, data: bytes, *, overwrite: bool) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace.
-
-    Readers never see half a file; without ``overwrite`` an existing file raises
-    FileExistsError and is left untouched.
-    """
-    path = Path(path)
-    if not overwrite and path.exists():
-        raise already_exists(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    # O_EXCL: never follow or reuse someone else's file; 0o666 & ~umask like any new file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if path appeared meanwhile: no window in which a file made by
-            # someone else between our check and now could be replaced.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise already_exists(path) from None
-            except OSError:  # a file system without hard links
-                if path.exists():
-                    raise already_exists(path) from None
-                os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.unlink(missing_ok=True)

@@ -430,7 +430,9 @@ def _cmd_cluster(args) -> int:
     except tables.TableError as exc:
         return fail(ExitCode.DATA_ERROR, str(exc))
     except FileExistsError as exc:
-        return fail(ExitCode.OUTPUT_EXISTS, str(exc).splitlines()[0])
+        target = getattr(exc, "target", None)
+        return fail(ExitCode.OUTPUT_EXISTS, f"{target} already exists; use --force to replace it"
+                    if target else str(exc).splitlines()[0])
     except OSError as exc:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         return fail(ExitCode.IO_ERROR, f"{exc.strerror or exc}{where}")

@@ -13,13 +13,14 @@ import io
 import json
 import os
 import re
-import secrets
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from lloyd._files import atomic_output as _atomic_output
 
 __all__ = [
     "ClusterReport",
@@ -398,24 +399,9 @@ def check_outputs(paths, *, force=False):
             raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
 
 
-@contextlib.contextmanager
 def atomic_output(path, *, force=False):
-    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` at once.
-
-    Readers never see half a file; without ``force`` an existing file is left untouched
-    (FileExistsError). On failure the temporary file is removed.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} already exists; use --force to replace it")
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        yield tmp
-        if path.exists() and not force:
-            raise FileExistsError(f"{path} already exists; use --force to replace it")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """lloyd's atomic write (``lloyd._files.atomic_output``) with this module's wording."""
+    return _atomic_output(path, overwrite=force)
 
 
 def _write_table(path, header, rows, *, delimiter=",", force=False):
