@@ -311,6 +311,26 @@ def test_progress_bar_only_when_asked(data_npy, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_exact_fits_show_iterations(data_npy, capsys):
+    from lloyd.tables import cluster_file
+
+    cluster_file(data_npy, 4, progress=True, random_state=0)
+    err = capsys.readouterr().err
+    assert "iterations" in err and "mini-batches" not in err
+
+
+def test_the_iteration_callback_ticks_once_per_iteration():
+    from lloyd import KMeans
+
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    for algorithm in ("lloyd", "elkan", "hamerly"):
+        ticks = []
+        km = KMeans(4, random_state=0, n_init=2, algorithm=algorithm)
+        km._iteration_callback = lambda ticks=ticks: ticks.append(1)
+        km.fit(X)
+        assert len(ticks) >= km.n_iter_ and len(ticks) > 2
+
+
 def test_read_csv_detects_the_header():
     with_header = read_csv("-", stdin=io.StringIO("a,b\n1,2\n3,4\n"))
     assert with_header.header == ["a", "b"] and with_header.n_rows == 2

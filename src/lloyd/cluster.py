@@ -225,7 +225,7 @@ default='k-means++'
                         print("Initialization complete")
                     run = _single_run(
                         algorithm, X, sample_weight, centers_init, self.max_iter, tol,
-                        self.verbose,
+                        self.verbose, getattr(self, "_iteration_callback", None),
                     )
                     if best is None or (
                         run.inertia < best.inertia
@@ -504,12 +504,13 @@ def _labels(X, centers):
     return labels
 
 
-def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose):
-    if algorithm == "elkan":
-        return _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose)
-    if algorithm == "hamerly":
-        return _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose)
-    return _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose)
+def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose,
+                progress=None):
+    """One run; ``progress()``, when given, is called after every iteration (progress bars:
+    ``lloyd cluster`` sets it through the estimator's private ``_iteration_callback``)."""
+    run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly}.get(
+        algorithm, _kmeans_single_lloyd)
+    return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress)
 
 
 def _update_centers(X, sample_weight, centers, centers_new, labels, block_sums, block_weights,
@@ -545,7 +546,8 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
         weights[new_cluster] = w
 
 
-def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved):
+def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved,
+             progress=None):
     """The convergence loop every algorithm shares, on validated, centred X.
 
     ``assign(centers, update)`` labels every row for ``centers`` (IN/OUT ``labels``) and, when
@@ -571,6 +573,8 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
         _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
                         block_weights, shift)
         moved(centers, centers_new, shift)
+        if progress is not None:
+            progress()
         if verbose:
             inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
             print(f"Iteration {i}, inertia {inertia}.")
@@ -593,7 +597,8 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     return _Run(labels, inertia, centers, i + 1)
 
 
-def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
+                          progress=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels.lloyd import lloyd_pass
 
@@ -608,10 +613,11 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
         """Lloyd keeps no bounds: nothing to loosen."""
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved)
+                    moved, progress)
 
 
-def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0,
+                          progress=None):
     """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import elkan
 
@@ -635,10 +641,11 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
         elkan.half_distances(centers_new, half_dist, next_half)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved)
+                    moved, progress)
 
 
-def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0):
+def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
+                          progress=None):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import hamerly
 
@@ -660,7 +667,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
         hamerly.center_moves(centers, centers_new, shift64)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved)
+                    moved, progress)
 
 
 def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B008

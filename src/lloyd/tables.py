@@ -523,8 +523,11 @@ class _Dataset:
             est = MiniBatchKMeans(k, init=init, n_init=n_init, batch_size=batch_size,
                                   random_state=random_state, compute_labels=not self.streamed)
             return est._fit_rows(self.rows, None, progress)
-        return KMeans(k, init=init, n_init=n_init, algorithm=algorithm,
-                      random_state=random_state, copy_x=False).fit(self.X)
+        est = KMeans(k, init=init, n_init=n_init, algorithm=algorithm,
+                     random_state=random_state, copy_x=False)
+        if progress is not None:
+            est._iteration_callback = lambda: progress(None)
+        return est.fit(self.X)
 
     def inertia_and_sizes(self, est, sink=None, progress=None):
         """The inertia and cluster sizes of all rows; labels to ``sink`` when streamed."""
@@ -732,7 +735,8 @@ def cluster_file(data, n_clusters=8, *, columns=None, scale=False, init="k-means
     _check_k(n_clusters, table.n_rows)
     dataset = _Dataset(table, scale=scale, minibatch=minibatch)
 
-    bar = _Progress(progress and minibatch, desc="mini-batches", unit=" batches")
+    bar = _Progress(progress, desc="mini-batches" if minibatch else "iterations",
+                    unit=" batches" if minibatch else " iterations")
     try:
         est = dataset.fit(n_clusters, minibatch=minibatch, init=init, n_init=n_init,
                           algorithm=algorithm, batch_size=batch_size,
