@@ -36,6 +36,9 @@ def test_ctrl_c_leaves_no_partial_file_and_finished_outputs_intact(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "lloyd.cli", "compress", "-k", "128", *map(str, inputs)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        # A shell that starts jobs in the background hands them SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler: give the child the default disposition.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(tmp_path.glob("*-k128.png")):
