@@ -68,7 +68,10 @@ def test_inertia_never_increases_between_iterations(problem, n_iter):
 def test_the_engine_equals_the_teaching_steps(problem):
     X, init = problem
     km = _fit(X, init, "lloyd", max_iter=7)
-    centroids, idx = run_kmeans(X, init, max_iters=7)
+    centroids, idx, history = run_kmeans(X, init, max_iters=7, return_history=True)
+    # An empty cluster parts their ways by design: the engine moves it to the farthest row
+    # (as scikit-learn does), the teaching steps leave it where it was.
+    assume(all(len(np.unique(labels)) == len(init) for labels in history.labels))
     if km.n_iter_ == 7:  # the engine stops early on convergence; the teacher does not
         np.testing.assert_allclose(km.cluster_centers_, centroids, rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(km.labels_, idx)
