@@ -87,26 +87,42 @@ def _chunk_stats(x, w):
             bool(np.isfinite(w).all()), bool((w >= 0).all()), float(w.astype(np.float64).sum()))
 
 
-def _chunk_partials(x, w, centers, mean, update):
-    """Partial sums of one chunk for ``centers``: (sums (k, d), weights (k,), inertia)."""
+def _chunk_partials(x, w, centers, mean, update, with_inertia):
+    """Partial sums of one chunk for ``centers``: (sums (k, d), weights (k,), inertia).
+
+    The kernel centres the rows on the fly (no copy of the chunk) and runs on one thread: Dask
+    already runs one task per core, so more would oversubscribe them. The inertia costs a
+    second pass, so it is only measured when asked for (0.0 otherwise).
+    """
+    import numba
+
     from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
     from lloyd.cluster import _blas_single_thread, _use_blas
 
-    xc = np.ascontiguousarray(x - mean.astype(x.dtype))
+    x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w, dtype=x.dtype)
-    n, d = xc.shape
+    offset = mean.astype(x.dtype)
+    n, d = x.shape
     k = centers.shape[0]
     labels = np.empty(n, dtype=np.int32)
     blocks = common.n_blocks(n, k, d)
-    block_sums = np.empty((blocks, k, d))
-    block_weights = np.empty((blocks, k))
-    with _blas_single_thread():
-        lloyd_pass(xc, w, centers, labels, block_sums, block_weights, _use_blas(d), True)
-    sums = np.empty((k, d))
-    weights = np.empty(k)
-    common.merge_blocks(block_sums, block_weights, sums, weights)
-    inertia = common.inertia(xc, w, centers, labels, blocks)
+    block_sums = np.zeros((blocks, k, d))
+    block_weights = np.zeros((blocks, k))
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with _blas_single_thread():
+            lloyd_pass(x, w, centers, labels, block_sums, block_weights, _use_blas(d), update,
+                       offset)
+        sums = np.empty((k, d))
+        weights = np.empty(k)
+        common.merge_blocks(block_sums, block_weights, sums, weights)
+        inertia = 0.0
+        if with_inertia:
+            inertia = common.inertia(x - offset, w, centers, labels, blocks)
+    finally:
+        numba.set_num_threads(threads)
     return sums, weights, inertia
 
 
@@ -312,7 +328,7 @@ def _lloyd_distributed(dask, chunks, centers, mean, max_iter, tol, verbose):
     centers_new = np.empty_like(centers)
     for i in range(max_iter):
         sums, weights, inertia = dask.compute(
-            _tree(dask, chunks.map(_chunk_partials, centers, mean, True), _add)
+            _tree(dask, chunks.map(_chunk_partials, centers, mean, True, verbose), _add)
         )[0]
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")
@@ -327,7 +343,7 @@ def _lloyd_distributed(dask, chunks, centers, mean, max_iter, tol, verbose):
             break
     # the inertia of the final centres, with labels consistent with them
     _, _, inertia = dask.compute(
-        _tree(dask, chunks.map(_chunk_partials, centers, mean, False), _add)
+        _tree(dask, chunks.map(_chunk_partials, centers, mean, False, True), _add)
     )[0]
     return centers, inertia, i + 1
 

@@ -127,18 +127,29 @@ LOW_D_MAX = 4
 _LOW_D_CHUNK = 512
 
 
-def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, update):
+def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, update,
+               offset=None):
     """One Lloyd pass over X: the low-dimension kernel up to ``LOW_D_MAX`` features, else the
-    dense one (BLAS when ``use_blas``). Same arguments and results as ``_lloyd_pass_dense``."""
+    dense one (BLAS when ``use_blas``). Same arguments and results as ``_lloyd_pass_dense``.
+
+    ``offset`` (d,), when given, is subtracted from every row on the fly (in X's dtype, as
+    ``X - offset`` would round), as if X had been centred: no centred copy of X is made.
+    """
+    if offset is None:
+        offset = np.zeros(0, dtype=X.dtype)
+    else:
+        offset = np.ascontiguousarray(offset, dtype=X.dtype)
     if X.shape[1] <= LOW_D_MAX:
-        _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update)
+        _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update,
+                          offset)
     else:
         _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
-                          update)
+                          update, offset)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update):
+def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update,
+                      offset):
     """One Lloyd pass for d <= 4, exact: distances measured directly in float64.
 
     Each chunk of rows is copied into four column buffers (features past d are zero, as are
@@ -146,12 +157,17 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
     of the chunk in a loop the compiler vectorises over rows; a strictly smaller distance
     replaces the best, so ties go to the lowest index, as in ``find_closest_centroids``.
 
-    IN: X (n, d), sample_weight (n,), centers (k, d), update. OUT: labels (n,); when
-    ``update``, block_sums (B, k, d) and block_weights (B, k), float64.
+    IN: X (n, d), sample_weight (n,), centers (k, d), update, offset (d,) or (0,): subtracted
+    from every row when given. OUT: labels (n,); when ``update``, block_sums (B, k, d) and
+    block_weights (B, k), float64.
     """
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
+    off = np.zeros(4, dtype=X.dtype)
+    if offset.shape[0] > 0:
+        for f in range(d):
+            off[f] = offset[f]
     c = np.zeros((k, 4))
     for j in range(k):
         for f in range(d):
@@ -169,14 +185,14 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
         best_j = np.empty(_LOW_D_CHUNK)  # float: one select type keeps the loop vectorised
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            for i in range(m):
-                x0[i] = X[c0 + i, 0]
+            for i in range(m):  # X's dtype rounds the difference, as ``X - offset`` would
+                x0[i] = X[c0 + i, 0] - off[0]
                 if d > 1:
-                    x1[i] = X[c0 + i, 1]
+                    x1[i] = X[c0 + i, 1] - off[1]
                 if d > 2:
-                    x2[i] = X[c0 + i, 2]
+                    x2[i] = X[c0 + i, 2] - off[2]
                 if d > 3:
-                    x3[i] = X[c0 + i, 3]
+                    x3[i] = X[c0 + i, 3] - off[3]
             best_dist[:] = np.inf
             best_j[:] = 0.0
             for j in range(k):
@@ -201,15 +217,16 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
                     w = sample_weight[c0 + i]
                     block_weights[b, label] += w
                     for f in range(d):
-                        block_sums[b, label, f] += w * X[c0 + i, f]
+                        block_sums[b, label, f] += w * (X[c0 + i, f] - off[f])
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
-                      update):
+                      update, offset):
     """One Lloyd pass over X.
 
-    IN: X (n, d), sample_weight (n,), centers (k, d), use_blas, update.
+    IN: X (n, d), sample_weight (n,), centers (k, d), use_blas, update, offset (d,) or (0,):
+    when given, each chunk is centred by it into a small buffer first.
     OUT: labels (n,); when ``update``, block_sums (B, k, d) and block_weights (B, k), float64:
     the weighted sums and weights of the rows of each block, per cluster.
     """
@@ -234,6 +251,7 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
         centers_sq_max = max(centers_sq_max, s)
     # A bound on the rounding error of two scores, relative to ‖x‖² + max ‖c‖².
     tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
+    centring = offset.shape[0] > 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]
@@ -242,24 +260,33 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
             sums[:] = 0.0
             weights[:] = 0.0
         scores = np.empty((CHUNK, k), dtype=X.dtype)  # once per block, reused by every chunk
+        centred = np.empty((CHUNK if centring else 0, d), dtype=X.dtype)
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
+            m = c1 - c0
+            if centring:
+                for r in range(m):
+                    for f in range(d):
+                        centred[r, f] = X[c0 + r, f] - offset[f]
+                xb = centred[:m]
+            else:
+                xb = X[c0:c1]
             chunk_scores = scores
             offsets = no_offsets
             if use_blas:
                 offsets = centers_sq
-                if c1 - c0 == CHUNK:
-                    np.dot(X[c0:c1], centers_m2t, scores)
+                if m == CHUNK:
+                    np.dot(xb, centers_m2t, scores)
                 else:  # a block's last, shorter chunk (numba's ``out`` must be C-contiguous)
-                    chunk_scores = np.dot(X[c0:c1], centers_m2t)
+                    chunk_scores = np.dot(xb, centers_m2t)
             else:
-                _scores_small_d(X, c0, c1, centers_t, centers_sq, scores)
-            for i in range(c0, c1):
-                label = _nearest(X, i, chunk_scores[i - c0], offsets, centers, centers_sq_max,
+                _scores_small_d(xb, 0, m, centers_t, centers_sq, scores)
+            for r in range(m):
+                label = _nearest(xb, r, chunk_scores[r], offsets, centers, centers_sq_max,
                                  tie_factor)
-                labels[i] = label
+                labels[c0 + r] = label
                 if update:
-                    w = sample_weight[i]
+                    w = sample_weight[c0 + r]
                     weights[label] += w
                     for f in range(d):
-                        sums[label, f] += w * X[i, f]
+                        sums[label, f] += w * xb[r, f]
