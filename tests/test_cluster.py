@@ -135,6 +135,41 @@ def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
         assert ours.n_iter_ == ref.n_iter_
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weights", ["none", "positive", "some zero"])
+def test_elkan_moving_only_changed_rows_still_gives_lloyds_answer(dtype, weights):
+    """Elkan keeps the clusters' sums and moves only the rows that changed cluster; after many
+    iterations, with empty clusters relocated on the way, its labels are still Lloyd's and its
+    centres Lloyd's to rounding. Zero weights fall back to full sums every pass."""
+    X = make_blobs(3000, 40, 6, dtype, seed=7)
+    rng = np.random.default_rng(3)
+    w = {"none": None,
+         "positive": rng.uniform(0.5, 2.0, size=len(X)),
+         "some zero": np.where(rng.random(len(X)) < 0.1, 0.0, 1.0)}[weights]
+    # 3 far-away starts (duplicated outliers) empty out at once: relocation, then changes
+    init = np.vstack([X[rng.choice(len(X), 9, replace=False)], np.full((3, 40), 1e3)])
+    init = init.astype(dtype)
+    runs = {
+        algorithm: KMeans(12, init=init, n_init=1, max_iter=60, tol=0,
+                          algorithm=algorithm).fit(X, sample_weight=w)
+        for algorithm in ("lloyd", "elkan")
+    }
+    ref, ours = runs["lloyd"], runs["elkan"]
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=rtol,
+                               atol=rtol)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
+    # and the centres are the means of their rows: nothing drifted
+    for j in range(12):
+        members = ours.labels_ == j
+        weight = np.ones(len(X)) if w is None else w
+        if weight[members].sum() > 0:
+            mean = np.average(X[members].astype(np.float64), axis=0, weights=weight[members])
+            np.testing.assert_allclose(ours.cluster_centers_[j], mean, rtol=rtol, atol=rtol)
+
+
 def test_hamerly_ties_go_to_the_first_centre_as_in_lloyd():
     """Duplicate initial centres tie exactly; the labels (and so the result) still match."""
     X = np.repeat(np.arange(12.0).reshape(6, 2), 3, axis=0)

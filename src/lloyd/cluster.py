@@ -482,10 +482,6 @@ class _blas_single_thread:
         return False
 
 
-def _use_blas(n_features):
-    return n_features > 2
-
-
 def _labels(X, centers):
     """Nearest-centre labels of validated X (no centre update)."""
     from lloyd._kernels import common
@@ -500,7 +496,7 @@ def _labels(X, centers):
     weights = np.ones(0, dtype=X.dtype)
     with _blas_single_thread():
         lloyd_pass(X, weights, np.ascontiguousarray(centers), labels, dummy_sums, dummy_weights,
-                   _use_blas(d), False)
+                   False)
     return labels
 
 
@@ -513,20 +509,18 @@ def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbos
     return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress)
 
 
-def _update_centers(X, sample_weight, centers, centers_new, labels, block_sums, block_weights,
+def _update_centers(X, sample_weight, centers, centers_new, labels, sums, weights, empty,
                     shift):
-    """Merge the block partials into new centres, relocating empty clusters first."""
+    """New centres from the clusters' sums and weights (IN/OUT), relocating the ``empty``
+    clusters first. Returns whether any was relocated (then sums and weights are no longer
+    those of ``labels``)."""
     from lloyd._kernels import common
 
-    k, d = centers.shape
-    sums = np.empty((k, d))
-    weights = np.empty(k)
-    common.merge_blocks(block_sums, block_weights, sums, weights)
-    empty = np.flatnonzero(weights == 0)
     if empty.size:
         _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty)
     common.average_centers(sums, weights, centers, centers_new)
     common.center_shift(centers, centers_new, shift)
+    return bool(empty.size)
 
 
 def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
@@ -546,15 +540,26 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
         weights[new_cluster] = w
 
 
+#: ``assign`` modes of an incremental algorithm (see ``_iterate``).
+_LABELS_ONLY, _FULL, _CHANGES = 0, 1, 2
+
+
 def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved,
-             progress=None):
+             progress=None, incremental=False):
     """The convergence loop every algorithm shares, on validated, centred X.
 
-    ``assign(centers, update)`` labels every row for ``centers`` (IN/OUT ``labels``) and, when
-    ``update``, fills ``block_sums`` and ``block_weights``; ``moved(centers, centers_new,
-    shift)`` lets an algorithm loosen its bounds after the centres moved. Stops on strict
-    convergence (no label changed) or when the squared centre shift falls to ``tol``; then
-    labels are made consistent with the final centres.
+    ``assign(centers, labels, block_sums, block_weights, update)`` labels every row for
+    ``centers`` (IN/OUT ``labels``) and, when ``update``, fills ``block_sums`` and
+    ``block_weights``; ``moved(centers, centers_new, shift)`` lets an algorithm loosen its
+    bounds after the centres moved. Stops on strict convergence (no label changed) or when the
+    squared centre shift falls to ``tol``; then labels are made consistent with the final
+    centres.
+
+    ``incremental``: ``assign`` takes ``(centers, labels, block_sums, block_weights,
+    block_counts, mode)`` and, in mode ``_CHANGES``, reports only what the rows that changed
+    cluster moved; the clusters' totals are kept here and updated by those changes (a full
+    pass, ``_FULL``, comes first and after any relocation). Used only when every weight is
+    positive, so that a cluster is empty exactly when its row count is 0.
     """
     from lloyd._kernels import common
 
@@ -563,15 +568,52 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     n_blocks = common.n_blocks(n, k, d)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
+    takes_mode = incremental
+    block_counts = np.empty((n_blocks, k), dtype=np.int64) if takes_mode else None
+    incremental = incremental and n > 0 and float(np.min(sample_weight)) > 0
+    if incremental:
+        total_sums = np.zeros((k, d))
+        total_weights = np.zeros(k)
+        total_counts = np.zeros(k, dtype=np.int64)
+        change_sums = np.empty((k, d))
+        change_weights = np.empty(k)
+        totals_match_labels = False
+    sums = np.empty((k, d))
+    weights = np.empty(k)
     centers = centers_init.copy()
     centers_new = np.empty_like(centers)
     labels_old = np.full(n, -1, dtype=np.int32)
     shift = np.empty(k, dtype=X.dtype)
     strict_convergence = False
     for i in range(max_iter):
-        assign(centers, labels, block_sums, block_weights, True)
-        _update_centers(X, sample_weight, centers, centers_new, labels, block_sums,
-                        block_weights, shift)
+        if incremental:
+            mode = _CHANGES if totals_match_labels else _FULL
+            assign(centers, labels, block_sums, block_weights, block_counts, mode)
+            if mode == _FULL:
+                common.merge_blocks(block_sums, block_weights, total_sums, total_weights)
+                total_counts[:] = np.bincount(labels, minlength=k)
+            else:
+                common.merge_blocks(block_sums, block_weights, change_sums, change_weights)
+                total_sums += change_sums
+                total_weights += change_weights
+                total_counts += block_counts.sum(axis=0)
+                gone = total_counts == 0  # exactly empty: no rounding left behind
+                total_sums[gone] = 0.0
+                total_weights[gone] = 0.0
+            sums[:] = total_sums
+            weights[:] = total_weights
+            empty = np.flatnonzero(total_counts == 0)
+        else:
+            if takes_mode:
+                assign(centers, labels, block_sums, block_weights, block_counts, _FULL)
+            else:
+                assign(centers, labels, block_sums, block_weights, True)
+            common.merge_blocks(block_sums, block_weights, sums, weights)
+            empty = np.flatnonzero(weights == 0)
+        relocated = _update_centers(X, sample_weight, centers, centers_new, labels, sums,
+                                    weights, empty, shift)
+        if incremental:
+            totals_match_labels = not relocated
         moved(centers, centers_new, shift)
         if progress is not None:
             progress()
@@ -592,7 +634,10 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
             break
         labels_old[:] = labels
     if not strict_convergence:
-        assign(centers, labels, block_sums, block_weights, False)
+        if takes_mode:
+            assign(centers, labels, block_sums, block_weights, block_counts, _LABELS_ONLY)
+        else:
+            assign(centers, labels, block_sums, block_weights, False)
     inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
     return _Run(labels, inertia, centers, i + 1)
 
@@ -602,11 +647,8 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels.lloyd import lloyd_pass
 
-    use_blas = _use_blas(X.shape[1])
-
     def assign(centers, labels, block_sums, block_weights, update):
-        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
-                   update)
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, update)
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     def moved(centers, centers_new, shift):
@@ -632,16 +674,16 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
     elkan.half_distances(centers_init, half_dist, next_half)
     elkan.init_bounds(X, centers_init, half_dist, margin, labels, upper, lower)
 
-    def assign(centers, labels, block_sums, block_weights, update):
+    def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
-                         lower, block_sums, block_weights, update)
+                         lower, block_sums, block_weights, block_counts, mode)
 
     def moved(centers, centers_new, shift):
         elkan.shift_bounds(labels, shift, margin, upper, lower)
         elkan.half_distances(centers_new, half_dist, next_half)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress)
+                    moved, progress, incremental=True)
 
 
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,

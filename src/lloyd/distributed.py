@@ -98,7 +98,7 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
 
     from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
-    from lloyd.cluster import _blas_single_thread, _use_blas
+    from lloyd.cluster import _blas_single_thread
 
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w, dtype=x.dtype)
@@ -113,8 +113,7 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
     numba.set_num_threads(1)
     try:
         with _blas_single_thread():
-            lloyd_pass(x, w, centers, labels, block_sums, block_weights, _use_blas(d), update,
-                       offset)
+            lloyd_pass(x, w, centers, labels, block_sums, block_weights, update, offset)
         sums = np.empty((k, d))
         weights = np.empty(k)
         common.merge_blocks(block_sums, block_weights, sums, weights)

@@ -22,7 +22,6 @@ from lloyd.cluster import (
     _labels,
     _reject_sparse,
     _tolerance,
-    _use_blas,
 )
 from lloyd.seeding import check_weights
 
@@ -471,7 +470,7 @@ def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random
     labels = np.empty(n, dtype=np.int32)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
-    lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, _use_blas(d), True)
+    lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, True)
     inertia = float(common.inertia(X, sample_weight, centers, labels, n_blocks))
     kernels.update_centers(block_sums, block_weights, centers, centers_new, weight_sums)
 

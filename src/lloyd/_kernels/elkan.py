@@ -15,12 +15,55 @@ from lloyd._kernels.common import block_bounds
 @njit(nogil=True, cache=True)
 def _sqdist(X, i, centers, j):
     """Squared distance in float64, summed in feature order: the same value Lloyd's and
-    Hamerly's kernels compute, so decisions on it are theirs."""
+    Hamerly's kernels compute, so near-tie decisions on it are theirs."""
     s = 0.0
     for f in range(X.shape[1]):
         diff = float(X[i, f]) - float(centers[j, f])
         s += diff * diff
     return s
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _sqdist_fast(X, i, centers, j):
+    """Squared distance in float64 over eight interleaved partial sums: eight independent
+    chains (a single sum waits on each addition, 4 cycles a feature at d = 784). Its rounding
+    differs from ``_sqdist``'s by a few ulps, so a near-tie is settled with ``_sqdist``."""
+    d = X.shape[1]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    d8 = d - d % 8
+    for f in range(0, d8, 8):
+        a0 = float(X[i, f]) - float(centers[j, f])
+        a1 = float(X[i, f + 1]) - float(centers[j, f + 1])
+        a2 = float(X[i, f + 2]) - float(centers[j, f + 2])
+        a3 = float(X[i, f + 3]) - float(centers[j, f + 3])
+        a4 = float(X[i, f + 4]) - float(centers[j, f + 4])
+        a5 = float(X[i, f + 5]) - float(centers[j, f + 5])
+        a6 = float(X[i, f + 6]) - float(centers[j, f + 6])
+        a7 = float(X[i, f + 7]) - float(centers[j, f + 7])
+        s0 += a0 * a0
+        s1 += a1 * a1
+        s2 += a2 * a2
+        s3 += a3 * a3
+        s4 += a4 * a4
+        s5 += a5 * a5
+        s6 += a6 * a6
+        s7 += a7 * a7
+    for f in range(d8, d):
+        a0 = float(X[i, f]) - float(centers[j, f])
+        s0 += a0 * a0
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _closer(X, i, centers, j, s, label, ub_sq, tie):
+    """Is centre j (fast squared distance s) closer to row i than ``label`` (ub_sq), first
+    index on ties? Within ``tie`` (relative) of each other, both are re-measured in feature
+    order, as Lloyd's kernel measures a near-tie, so the decision is Lloyd's."""
+    if abs(s - ub_sq) > tie * (s + ub_sq):
+        return s < ub_sq
+    a = _sqdist(X, i, centers, j)
+    b = _sqdist(X, i, centers, label)
+    return a < b or (a == b and j < label)
 
 
 @njit(nogil=True, cache=True)
@@ -52,19 +95,20 @@ def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
     """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index),
     skipping those that the half-distances rule out by more than ``margin`` (their lower bound
     stays 0)."""
-    n = X.shape[0]
+    n, d = X.shape
     k = centers.shape[0]
+    tie = 4.0 * (d + 2) * np.finfo(np.float64).eps
     for i in prange(n):
         best = 0
-        best_sq = _sqdist(X, i, centers, 0)
+        best_sq = _sqdist_fast(X, i, centers, 0)
         min_dist = np.sqrt(best_sq)
         lower[i, 0] = min_dist
         for j in range(1, k):
             lower[i, j] = 0.0
             if min_dist + margin >= half_dist[best, j]:
-                s = _sqdist(X, i, centers, j)
+                s = _sqdist_fast(X, i, centers, j)
                 lower[i, j] = np.sqrt(s)
-                if s < best_sq:
+                if _closer(X, i, centers, j, s, best, best_sq, tie):
                     best_sq = s
                     best = j
                     min_dist = np.sqrt(s)
@@ -74,24 +118,33 @@ def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
 
 @njit(nogil=True, cache=True, parallel=True)
 def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper, lower,
-               block_sums, block_weights, update):
-    """One Elkan pass: exact labels for ``centers``, and (when ``update``) the per-block sums.
+               block_sums, block_weights, block_counts, mode):
+    """One Elkan pass: exact labels for ``centers``, and the per-block sums ``mode`` asks for.
+
+    ``mode`` 0: labels only. 1 (``FULL``): block_sums (B, k, d) and block_weights (B, k),
+    float64, are each block's weighted sums per cluster. 2 (``CHANGES``): they are only the
+    changes (a row whose label changed moves its share from its old cluster to its new one),
+    and block_counts (B, k) the change in rows per cluster: the rows whose bounds hold, nearly
+    all of them after a few iterations, are never read.
 
     IN/OUT: labels, upper, lower (bounds valid for ``centers`` on entry and on exit).
-    OUT: block_sums (B, k, d), block_weights (B, k), float64, when ``update``.
     """
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
+    tie = 4.0 * (d + 2) * np.finfo(np.float64).eps
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]
         weights = block_weights[b]
-        if update:
+        counts = block_counts[b]
+        if mode != 0:
             sums[:] = 0.0
             weights[:] = 0.0
+            counts[:] = 0
         for i in range(start, stop):
             label = labels[i]
+            old = label
             ub = upper[i]
             # A centre is skipped only when a bound rules it out by more than ``margin`` (the
             # rounding of stored bounds), and decisions compare float64 squared distances,
@@ -103,24 +156,34 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
                     if j != label and ub + margin >= lower[i, j] and \
                             ub + margin >= half_dist[label, j]:
                         if not tight:
-                            ub_sq = _sqdist(X, i, centers, label)
+                            ub_sq = _sqdist_fast(X, i, centers, label)
                             ub = np.sqrt(ub_sq)
                             lower[i, label] = ub
                             tight = True
                         if ub + margin >= lower[i, j] and ub + margin >= half_dist[label, j]:
-                            s = _sqdist(X, i, centers, j)
+                            s = _sqdist_fast(X, i, centers, j)
                             lower[i, j] = np.sqrt(s)
-                            if s < ub_sq or (s == ub_sq and j < label):
+                            if _closer(X, i, centers, j, s, label, ub_sq, tie):
                                 label = j
                                 ub_sq = s
                                 ub = np.sqrt(s)
                 labels[i] = label
                 upper[i] = ub
-            if update:
+            if mode == 1:
                 w = sample_weight[i]
                 weights[label] += w
                 for f in range(d):
                     sums[label, f] += w * X[i, f]
+            elif mode == 2 and label != old:
+                w = sample_weight[i]
+                weights[label] += w
+                weights[old] -= w
+                counts[label] += 1
+                counts[old] -= 1
+                for f in range(d):
+                    v = w * X[i, f]
+                    sums[label, f] += v
+                    sums[old, f] -= v
 
 
 @njit(nogil=True, cache=True, parallel=True)

@@ -14,103 +14,13 @@ from numba import njit, prange
 from lloyd._kernels.common import CHUNK, block_bounds
 
 
-@njit(nogil=True, cache=True)
-def _scores_small_d(X, start, stop, centers_t, centers_sq, scores):
-    """OUT: scores[i - start, j] = ‖c_j‖² − 2 x_i·c_j for rows [start, stop)."""
-    d, k = centers_t.shape
-    for i in range(start, stop):
-        row = scores[i - start]
-        for j in range(k):
-            row[j] = 0.0
-        for f in range(d):
-            x = X[i, f]
-            for j in range(k):
-                row[j] += x * centers_t[f, j]
-        for j in range(k):
-            row[j] = centers_sq[j] - 2.0 * row[j]
-
-
 @njit(nogil=True, cache=True, inline="always")
-def _best_two_4_lanes(offsets, row):
-    """(index of the smallest ``offsets + row``, first on ties; the smallest; the second).
-
-    Four independent lanes (j mod 4) merged at the end: four dependency chains instead of one.
-    """
-    k = row.shape[0]
-    b0 = b1 = b2 = b3 = np.inf
-    s0 = s1 = s2 = s3 = np.inf
-    i0, i1, i2, i3 = 0, 1, 2, 3
-    k4 = k - k % 4
-    for j in range(0, k4, 4):
-        v = offsets[j] + row[j]
-        s0 = min(s0, max(b0, v))
-        if v < b0:
-            b0 = v
-            i0 = j
-        v = offsets[j + 1] + row[j + 1]
-        s1 = min(s1, max(b1, v))
-        if v < b1:
-            b1 = v
-            i1 = j + 1
-        v = offsets[j + 2] + row[j + 2]
-        s2 = min(s2, max(b2, v))
-        if v < b2:
-            b2 = v
-            i2 = j + 2
-        v = offsets[j + 3] + row[j + 3]
-        s3 = min(s3, max(b3, v))
-        if v < b3:
-            b3 = v
-            i3 = j + 3
-    for j in range(k4, k):
-        v = offsets[j] + row[j]
-        s0 = min(s0, max(b0, v))
-        if v < b0:
-            b0 = v
-            i0 = j
-    best, best_val, second_val = i0, b0, s0
-    for lane_best, lane_index, lane_second in ((b1, i1, s1), (b2, i2, s2), (b3, i3, s3)):
-        if lane_best < best_val or (lane_best == best_val and lane_index < best):
-            second_val = min(second_val, best_val)
-            best_val = lane_best
-            best = lane_index
-        else:
-            second_val = min(second_val, lane_best)
-        second_val = min(second_val, lane_second)
-    return best, best_val, second_val
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _nearest(X, i, row, offsets, centers, centers_sq_max, tie_factor):
-    """The nearest centre to row i from its scores ``offsets[j] + row[j]``; the first on ties.
-
-    When the best two scores are closer than the rounding error of ``‖c‖² − 2 x·c`` could
-    make them, the distances are recomputed directly in float64, so the answer is the exact
-    argmin whatever the dtype (an expansion in float32 alone flips near-ties).
-    """
-    k = row.shape[0]
-    if k >= 16:
-        best, best_val, second_val = _best_two_4_lanes(offsets, row)
-    else:
-        best = 0
-        best_val = offsets[0] + row[0]
-        second_val = np.inf
-        for j in range(1, k):
-            v = offsets[j] + row[j]
-            second_val = min(second_val, max(best_val, v))  # branch-free: no mispredictions
-            if v < best_val:
-                best_val = v
-                best = j
-    if k == 1:
-        return best
-    x_sq = 0.0
-    for f in range(X.shape[1]):
-        x_sq += float(X[i, f]) * float(X[i, f])
-    if second_val - best_val > tie_factor * (x_sq + centers_sq_max):
-        return best
+def _nearest_exact(X, i, centers):
+    """The nearest centre to row i, distances measured directly in float64 and summed in
+    feature order (as every kernel measures a near-tie); the first centre on ties."""
     best = 0
     best_dist = np.inf
-    for j in range(k):
+    for j in range(centers.shape[0]):
         s = 0.0
         for f in range(X.shape[1]):
             diff = float(X[i, f]) - float(centers[j, f])
@@ -127,10 +37,10 @@ LOW_D_MAX = 4
 _LOW_D_CHUNK = 512
 
 
-def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use_blas, update,
+def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, update,
                offset=None):
     """One Lloyd pass over X: the low-dimension kernel up to ``LOW_D_MAX`` features, else the
-    dense one (BLAS when ``use_blas``). Same arguments and results as ``_lloyd_pass_dense``.
+    dense one on BLAS. Same arguments and results as ``_lloyd_pass_dense``.
 
     ``offset`` (d,), when given, is subtracted from every row on the fly (in X's dtype, as
     ``X - offset`` would round), as if X had been centred: no centred copy of X is made.
@@ -143,8 +53,8 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, use
         _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update,
                           offset)
     else:
-        _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
-                          update, offset)
+        _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, update,
+                          offset)
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -221,31 +131,34 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, use_blas,
-                      update, offset):
+def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, update,
+                      offset):
     """One Lloyd pass over X.
 
-    IN: X (n, d), sample_weight (n,), centers (k, d), use_blas, update, offset (d,) or (0,):
-    when given, each chunk is centred by it into a small buffer first.
+    Each chunk's scores ``‖c‖² − 2 x·c`` (``‖x‖²`` is the same for every centre) come from one
+    BLAS product, centres × chunkᵀ, so that the scores of one centre for the chunk's rows are
+    contiguous: the running best and second-best scores are then kept for all rows at once, in
+    a loop the compiler vectorises (a per-row argmin is a chain of dependent comparisons, and
+    cost more than the product at k = 256). Where the best two are closer than the expansion's
+    rounding could make them, the row is re-measured directly in float64, so the labels are the
+    exact argmin (first centre on ties) whatever the dtype.
+
+    IN: X (n, d), sample_weight (n,), centers (k, d), update, offset (d,) or (0,): when given,
+    each chunk is centred by it into a small buffer first.
     OUT: labels (n,); when ``update``, block_sums (B, k, d) and block_weights (B, k), float64:
     the weighted sums and weights of the rows of each block, per cluster.
     """
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
-    # −2·Cᵀ is exact (a power of two): one matrix product gives −2 x·c, and the argmin adds ‖c‖²
-    # on the fly, with no second pass over the scores.
-    centers_m2t = np.empty((d, k), dtype=X.dtype)
-    for f in range(d):
-        for j in range(k):
-            centers_m2t[f, j] = -2.0 * centers_t[f, j]
+    # −2·C is exact (a power of two): one matrix product gives −2 x·c, and the scan adds ‖c‖².
+    centers_m2 = np.empty((k, d), dtype=X.dtype)
     centers_sq = np.empty(k, dtype=X.dtype)
-    no_offsets = np.zeros(k, dtype=X.dtype)
     centers_sq_max = 0.0
     for j in range(k):
         s = 0.0
         for f in range(d):
+            centers_m2[j, f] = -2.0 * centers[j, f]
             s += centers[j, f] * centers[j, f]
         centers_sq[j] = s
         centers_sq_max = max(centers_sq_max, s)
@@ -259,8 +172,12 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
         if update:
             sums[:] = 0.0
             weights[:] = 0.0
-        scores = np.empty((CHUNK, k), dtype=X.dtype)  # once per block, reused by every chunk
+        # once per block, reused by every chunk
+        scores = np.empty((k, CHUNK), dtype=X.dtype)
         centred = np.empty((CHUNK if centring else 0, d), dtype=X.dtype)
+        best = np.empty(CHUNK, dtype=X.dtype)
+        second = np.empty(CHUNK, dtype=X.dtype)
+        best_j = np.empty(CHUNK, dtype=X.dtype)  # one select type keeps the loop vectorised
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
             m = c1 - c0
@@ -272,18 +189,31 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
             else:
                 xb = X[c0:c1]
             chunk_scores = scores
-            offsets = no_offsets
-            if use_blas:
-                offsets = centers_sq
-                if m == CHUNK:
-                    np.dot(xb, centers_m2t, scores)
-                else:  # a block's last, shorter chunk (numba's ``out`` must be C-contiguous)
-                    chunk_scores = np.dot(xb, centers_m2t)
-            else:
-                _scores_small_d(xb, 0, m, centers_t, centers_sq, scores)
+            if m == CHUNK:
+                np.dot(centers_m2, xb.T, scores)
+            else:  # a block's last, shorter chunk (numba's ``out`` must be C-contiguous)
+                chunk_scores = np.dot(centers_m2, xb.T)
+            best[:] = np.inf
+            second[:] = np.inf
+            best_j[:] = 0.0
+            for j in range(k):
+                cj = centers_sq[j]
+                fj = X.dtype.type(j)
+                row = chunk_scores[j]
+                for r in range(m):
+                    v = cj + row[r]
+                    second[r] = min(second[r], max(best[r], v))  # branch-free
+                    better = v < best[r]
+                    best[r] = v if better else best[r]
+                    best_j[r] = fj if better else best_j[r]
             for r in range(m):
-                label = _nearest(xb, r, chunk_scores[r], offsets, centers, centers_sq_max,
-                                 tie_factor)
+                label = int(best_j[r])
+                if k > 1:
+                    x_sq = 0.0
+                    for f in range(d):
+                        x_sq += float(xb[r, f]) * float(xb[r, f])
+                    if second[r] - best[r] <= tie_factor * (x_sq + centers_sq_max):
+                        label = _nearest_exact(xb, r, centers)
                 labels[c0 + r] = label
                 if update:
                     w = sample_weight[c0 + r]
