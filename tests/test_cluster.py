@@ -190,16 +190,32 @@ def test_same_random_state_draws_the_same_start_as_scikit_learn():
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
-def test_kmeans_plusplus_matches_scikit_learn_indices():
+@pytest.mark.parametrize("d", [2, 3, 4, 8, 40])  # low-d kernel, generic kernel, BLAS
+def test_kmeans_plusplus_matches_scikit_learn_indices(d):
     from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 
-    X = make_blobs(4000, 3, 16, np.float64, seed=2)
+    X = make_blobs(4000, d, 16, np.float64, seed=2)
     w = np.random.default_rng(0).uniform(0.5, 2, size=len(X))
     for seed in range(3):
         centers, indices = kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)
         _, ref = sk_kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)
         np.testing.assert_array_equal(indices, ref)
         np.testing.assert_array_equal(centers, X[indices])
+
+
+def test_kmeans_plusplus_does_not_depend_on_threads():
+    import numba
+
+    X = make_blobs(60_000, 3, 32, np.float32, seed=5)
+    original = numba.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            runs.append(kmeans_plusplus(X, 32, random_state=0)[1])
+    finally:
+        numba.set_num_threads(original)
+    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 def test_kmeans_plusplus_float32_and_distinct_rows():

@@ -12,6 +12,8 @@ from lloyd._validation import check_data, check_n_clusters
 
 __all__ = ["kmeans_plusplus"]
 
+#: Up to this many features the candidates' potentials come from a kernel vectorised over rows.
+LOW_D_MAX = 4
 #: Above this many features the candidates' distances are a BLAS matrix product.
 BLAS_SEEDING_MIN_FEATURES = 16
 
@@ -89,6 +91,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
     from lloyd._kernels import common
     from lloyd._kernels import seeding as kernels
+    from lloyd.cluster import _blas_single_thread
 
     n_samples, n_features = X.shape
     if n_local_trials is None:
@@ -110,34 +113,40 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     block_pots = np.empty((n_blocks, n_local_trials))
     use_blas = n_features > BLAS_SEEDING_MIN_FEATURES
     if use_blas:
-        from lloyd._kernels.common import block_bounds
-
         x_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        bounds = [block_bounds(n_samples, n_blocks, b) for b in range(n_blocks)]
-    for c in range(1, n_clusters):
-        targets = random_state.uniform(size=n_local_trials) * current_pot
-        kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
-        if use_blas:
-            # In high dimension the candidates' distances are one matrix product (as in
-            # scikit-learn): ‖x‖² − 2 x·c + ‖c‖², an n × trials array, clipped at 0.
-            dist = X @ X[candidates].T
-            dist = x_sq[:, None] - 2.0 * dist + x_sq[candidates][None, :]
-            np.maximum(dist, 0.0, out=dist)
-            np.minimum(dist, closest[:, None], out=dist)
-            pots = weights64 @ dist
-            choice = int(np.argmin(pots))
-            closest = np.ascontiguousarray(dist[:, choice])
-            weighted = weights64 * closest
-            block_pot = np.array([weighted[start:stop].sum() for start, stop in bounds])
-            best = candidates[choice]
-        else:
-            kernels.candidate_potentials(X, sample_weight, closest, candidates, block_pots)
-            pots = _ordered_sum(block_pots)
-            best = candidates[int(np.argmin(pots))]
-            kernels.add_center(X, sample_weight, best, closest, block_pot)
-        current_pot = _ordered_sum(block_pot)
-        centers[c] = X[best]
-        indices[c] = best
+        products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
+
+    # BLAS pinned to one thread: the compiled kernels' blocks already run in parallel.
+    with _blas_single_thread():
+        for c in range(1, n_clusters):
+            targets = random_state.uniform(size=n_local_trials) * current_pot
+            kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
+            if use_blas:
+                # In high dimension the candidates' distances come from one matrix product (as in
+                # scikit-learn), ‖x‖² − 2 x·c + ‖c‖²; the rest is fused in compiled passes.
+                cand_t = np.ascontiguousarray(X[candidates].T)
+                cand_sq = x_sq[candidates]
+                kernels.product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest,
+                                           products, block_pots)
+                pots = _ordered_sum(block_pots)
+                choice = int(np.argmin(pots))
+                kernels.product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest,
+                                           block_pot)
+                best = candidates[choice]
+            elif n_features <= LOW_D_MAX:
+                kernels.candidate_potentials_low_d(X, sample_weight, closest, candidates,
+                                                   block_pots)
+                pots = _ordered_sum(block_pots)
+                best = candidates[int(np.argmin(pots))]
+                kernels.add_center(X, sample_weight, best, closest, block_pot)
+            else:
+                kernels.candidate_potentials(X, sample_weight, closest, candidates, block_pots)
+                pots = _ordered_sum(block_pots)
+                best = candidates[int(np.argmin(pots))]
+                kernels.add_center(X, sample_weight, best, closest, block_pot)
+            current_pot = _ordered_sum(block_pot)
+            centers[c] = X[best]
+            indices[c] = best
     return centers, indices
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import block_bounds
+from lloyd._kernels.common import CHUNK, block_bounds
 
 
 @njit(nogil=True, cache=True)
@@ -107,4 +107,119 @@ def add_center(X, sample_weight, chosen, closest, block_pot):
             if dist < closest[i]:
                 closest[i] = dist
             acc += sample_weight[i] * closest[i]
+        block_pot[b] = acc
+
+
+#: Rows per chunk of the low-dimension kernel: four float64 columns, the weights and the
+#: current distances stay in L1.
+_LOW_D_CHUNK = 256
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots):
+    """``candidate_potentials`` for d <= 4: the same sums, vectorised over rows.
+
+    Each chunk of rows is copied into four float64 column buffers (features past d and rows
+    past the block's end are zeros with zero weight), then each candidate is compared with
+    every row of the chunk in a loop the compiler vectorises; per-row partial sums (one lane a
+    row) are added up in a fixed order at the end of the block, so the result does not depend
+    on the number of threads.
+    """
+    n, d = X.shape
+    n_blocks, n_cand = block_pots.shape
+    cand = np.zeros((n_cand, 4))
+    for t in range(n_cand):
+        for f in range(d):
+            cand[t, f] = X[candidates[t], f]
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        x0 = np.zeros(_LOW_D_CHUNK)
+        x1 = np.zeros(_LOW_D_CHUNK)
+        x2 = np.zeros(_LOW_D_CHUNK)
+        x3 = np.zeros(_LOW_D_CHUNK)
+        weight = np.zeros(_LOW_D_CHUNK)
+        near = np.zeros(_LOW_D_CHUNK)
+        lanes = np.zeros((n_cand, _LOW_D_CHUNK))
+        for c0 in range(start, stop, _LOW_D_CHUNK):
+            m = min(stop, c0 + _LOW_D_CHUNK) - c0
+            for i in range(m):
+                x0[i] = X[c0 + i, 0]
+                if d > 1:
+                    x1[i] = X[c0 + i, 1]
+                if d > 2:
+                    x2[i] = X[c0 + i, 2]
+                if d > 3:
+                    x3[i] = X[c0 + i, 3]
+                weight[i] = sample_weight[c0 + i]
+                near[i] = closest[c0 + i]
+            for i in range(m, _LOW_D_CHUNK):
+                weight[i] = 0.0
+                near[i] = 0.0
+            for t in range(n_cand):
+                a0 = cand[t, 0]
+                a1 = cand[t, 1]
+                a2 = cand[t, 2]
+                a3 = cand[t, 3]
+                lane = lanes[t]
+                for i in range(_LOW_D_CHUNK):
+                    e0 = x0[i] - a0
+                    e1 = x1[i] - a1
+                    e2 = x2[i] - a2
+                    e3 = x3[i] - a3
+                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                    lane[i] += weight[i] * min(dist, near[i])
+        for t in range(n_cand):
+            acc = 0.0
+            for i in range(_LOW_D_CHUNK):
+                acc += lanes[t, i]
+            block_pots[b, t] = acc
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest, products, block_pots):
+    """``candidate_potentials`` from BLAS products, for high dimension.
+
+    Each 256-row chunk's products with the candidates, ``cand_t`` (d, t), are one BLAS call
+    (the caller pins BLAS to one thread: the blocks already run in parallel, and two thread
+    pools spinning on the same cores slow each other down); the squared distance is
+    ``‖x‖² − 2 x·c + ‖c‖²`` clipped at 0, as scikit-learn computes it.
+    OUT: products (n, t) = X · cand_t, block_pots (B, t).
+    """
+    n = X.shape[0]
+    n_cand = cand_t.shape[1]
+    n_blocks = block_pots.shape[0]
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        acc = np.zeros(n_cand)
+        for c0 in range(start, stop, CHUNK):
+            c1 = min(stop, c0 + CHUNK)
+            chunk = np.dot(X[c0:c1], cand_t)
+            for r in range(c1 - c0):
+                i = c0 + r
+                xs = x_sq[i]
+                near = closest[i]
+                w = float(sample_weight[i])
+                for t in range(n_cand):
+                    g = chunk[r, t]
+                    products[i, t] = g
+                    dist = max(xs - 2.0 * g + cand_sq[t], 0.0)
+                    acc[t] += w * min(dist, near)
+        for t in range(n_cand):
+            block_pots[b, t] = acc[t]
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest, block_pot):
+    """``add_center`` for candidate ``choice`` of ``products``: IN/OUT closest, OUT block_pot."""
+    n = products.shape[0]
+    n_blocks = block_pot.shape[0]
+    c_sq = cand_sq[choice]
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        acc = 0.0
+        for i in range(start, stop):
+            dist = max(x_sq[i] - 2.0 * products[i, choice] + c_sq, 0.0)
+            if dist < closest[i]:
+                closest[i] = dist
+            acc += float(sample_weight[i]) * closest[i]
         block_pot[b] = acc
