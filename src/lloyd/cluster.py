@@ -541,26 +541,21 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
         weights[new_cluster] = w
 
 
-#: ``assign`` modes of an incremental algorithm (see ``_iterate``).
-_LABELS_ONLY, _FULL, _CHANGES = 0, 1, 2
-
-
 def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved,
              progress=None, incremental=False):
     """The convergence loop every algorithm shares, on validated, centred X.
 
-    ``assign(centers, labels, block_sums, block_weights, update)`` labels every row for
-    ``centers`` (IN/OUT ``labels``) and, when ``update``, fills ``block_sums`` and
-    ``block_weights``; ``moved(centers, centers_new, shift)`` lets an algorithm loosen its
-    bounds after the centres moved. Stops on strict convergence (no label changed) or when the
-    squared centre shift falls to ``tol``; then labels are made consistent with the final
-    centres.
+    ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
+    for ``centers`` (IN/OUT ``labels``) and reports what ``mode`` asks for
+    (``common.LABELS_ONLY``, ``FULL``: per-block sums and weights, or ``CHANGES``);
+    ``moved(centers, centers_new, shift)`` lets an algorithm loosen its bounds after the
+    centres moved. Stops on strict convergence (no label changed) or when the squared centre
+    shift falls to ``tol``; then labels are made consistent with the final centres.
 
-    ``incremental``: ``assign`` takes ``(centers, labels, block_sums, block_weights,
-    block_counts, mode)`` and, in mode ``_CHANGES``, reports only what the rows that changed
-    cluster moved; the clusters' totals are kept here and updated by those changes (a full
-    pass, ``_FULL``, comes first and after any relocation). Used only when every weight is
-    positive, so that a cluster is empty exactly when its row count is 0.
+    ``incremental``: ``assign`` can report ``CHANGES`` (what the rows that changed cluster
+    moved); the clusters' totals are then kept here and updated by those changes, with a full
+    pass first and after any relocation. Used only when every weight is positive, so that a
+    cluster is empty exactly when its row count is 0.
     """
     from lloyd._kernels import common
 
@@ -569,52 +564,44 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     n_blocks = common.n_blocks(n, k, d)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
-    takes_mode = incremental
-    block_counts = np.empty((n_blocks, k), dtype=np.int64) if takes_mode else None
+    block_counts = np.empty((n_blocks, k), dtype=np.int64)
     incremental = incremental and n > 0 and float(np.min(sample_weight)) > 0
-    if incremental:
-        total_sums = np.zeros((k, d))
-        total_weights = np.zeros(k)
-        total_counts = np.zeros(k, dtype=np.int64)
-        change_sums = np.empty((k, d))
-        change_weights = np.empty(k)
-        totals_match_labels = False
-    sums = np.empty((k, d))
-    weights = np.empty(k)
+    # The clusters' sums, weights and row counts; with ``incremental`` they carry over from
+    # pass to pass while ``totals_match_labels``.
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    counts = np.zeros(k, dtype=np.int64)
+    change_sums = np.empty((k, d))
+    change_weights = np.empty(k)
+    totals_match_labels = False
     centers = centers_init.copy()
     centers_new = np.empty_like(centers)
     labels_old = np.full(n, -1, dtype=np.int32)
     shift = np.empty(k, dtype=X.dtype)
     strict_convergence = False
     for i in range(max_iter):
-        if incremental:
-            mode = _CHANGES if totals_match_labels else _FULL
-            assign(centers, labels, block_sums, block_weights, block_counts, mode)
-            if mode == _FULL:
-                common.merge_blocks(block_sums, block_weights, total_sums, total_weights)
-                total_counts[:] = np.bincount(labels, minlength=k)
-            else:
-                common.merge_blocks(block_sums, block_weights, change_sums, change_weights)
-                total_sums += change_sums
-                total_weights += change_weights
-                total_counts += block_counts.sum(axis=0)
-                gone = total_counts == 0  # exactly empty: no rounding left behind
-                total_sums[gone] = 0.0
-                total_weights[gone] = 0.0
-            sums[:] = total_sums
-            weights[:] = total_weights
-            empty = np.flatnonzero(total_counts == 0)
+        if incremental and totals_match_labels:
+            assign(centers, labels, block_sums, block_weights, block_counts, common.CHANGES)
+            common.merge_blocks(block_sums, block_weights, change_sums, change_weights)
+            sums += change_sums
+            weights += change_weights
+            counts += block_counts.sum(axis=0)
+            gone = counts == 0  # exactly empty: no rounding left behind
+            sums[gone] = 0.0
+            weights[gone] = 0.0
+            empty = np.flatnonzero(gone)
         else:
-            if takes_mode:
-                assign(centers, labels, block_sums, block_weights, block_counts, _FULL)
-            else:
-                assign(centers, labels, block_sums, block_weights, True)
+            assign(centers, labels, block_sums, block_weights, block_counts, common.FULL)
             common.merge_blocks(block_sums, block_weights, sums, weights)
-            empty = np.flatnonzero(weights == 0)
-        relocated = _update_centers(X, sample_weight, centers, centers_new, labels, sums,
-                                    weights, empty, shift)
-        if incremental:
-            totals_match_labels = not relocated
+            if incremental:
+                counts[:] = np.bincount(labels, minlength=k)
+                empty = np.flatnonzero(counts == 0)
+            else:
+                empty = np.flatnonzero(weights == 0)
+        # A relocation edits sums and weights, so they are no longer those of ``labels``: the
+        # next pass is a full one.
+        totals_match_labels = not _update_centers(X, sample_weight, centers, centers_new, labels,
+                                                  sums, weights, empty, shift)
         moved(centers, centers_new, shift)
         if progress is not None:
             progress()
@@ -635,10 +622,7 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
             break
         labels_old[:] = labels
     if not strict_convergence:
-        if takes_mode:
-            assign(centers, labels, block_sums, block_weights, block_counts, _LABELS_ONLY)
-        else:
-            assign(centers, labels, block_sums, block_weights, False)
+        assign(centers, labels, block_sums, block_weights, block_counts, common.LABELS_ONLY)
     inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
     return _Run(labels, inertia, centers, i + 1)
 
@@ -646,10 +630,12 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
 def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
                           progress=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
+    from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
 
-    def assign(centers, labels, block_sums, block_weights, update):
-        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, update)
+    def assign(centers, labels, block_sums, block_weights, block_counts, mode):
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights,
+                   mode != common.LABELS_ONLY)
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     def moved(centers, centers_new, shift):
@@ -690,7 +676,7 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
                           progress=None):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import hamerly
+    from lloyd._kernels import common, hamerly
 
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -701,10 +687,11 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
     margin = _bound_margin(X, centers_init)
 
-    def assign(centers, labels, block_sums, block_weights, update):
+    def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         hamerly.half_min_distances(centers, half_min)
         hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels, upper, lower,
-                             margin, block_sums, block_weights, update)
+                             margin, block_sums, block_weights,
+                             mode != common.LABELS_ONLY)
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)

@@ -17,6 +17,11 @@ MAX_BLOCKS = 64
 #: Memory allowed for the per-block partial sums of the centres, in bytes.
 PARTIAL_BYTES = 64 * 2**20
 
+#: What a pass reports besides the labels: nothing; every row's share of its cluster's sums,
+#: per block; or (algorithms that keep running totals) only the shares of the rows whose
+#: cluster changed, moved from the old cluster to the new one, with the change in row counts.
+LABELS_ONLY, FULL, CHANGES = 0, 1, 2
+
 
 def n_blocks(n_samples: int, n_clusters: int, n_features: int) -> int:
     """How many blocks a pass over ``n_samples`` rows uses; a function of the shape alone."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import block_bounds
+from lloyd._kernels.common import CHANGES, FULL, LABELS_ONLY, block_bounds
 
 
 @njit(nogil=True, cache=True)
@@ -121,11 +121,11 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
                block_sums, block_weights, block_counts, mode):
     """One Elkan pass: exact labels for ``centers``, and the per-block sums ``mode`` asks for.
 
-    ``mode`` 0: labels only. 1 (``FULL``): block_sums (B, k, d) and block_weights (B, k),
-    float64, are each block's weighted sums per cluster. 2 (``CHANGES``): they are only the
-    changes (a row whose label changed moves its share from its old cluster to its new one),
-    and block_counts (B, k) the change in rows per cluster: the rows whose bounds hold, nearly
-    all of them after a few iterations, are never read.
+    ``mode`` (``common.LABELS_ONLY | FULL | CHANGES``): with ``FULL``, block_sums (B, k, d) and
+    block_weights (B, k), float64, are each block's weighted sums per cluster; with
+    ``CHANGES`` they are only the changes (a row whose label changed moves its share from its
+    old cluster to its new one) and block_counts (B, k) the change in rows per cluster: the
+    rows whose bounds hold, nearly all of them after a few iterations, are never read.
 
     IN/OUT: labels, upper, lower (bounds valid for ``centers`` on entry and on exit).
     """
@@ -138,7 +138,7 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
         sums = block_sums[b]
         weights = block_weights[b]
         counts = block_counts[b]
-        if mode != 0:
+        if mode != LABELS_ONLY:
             sums[:] = 0.0
             weights[:] = 0.0
             counts[:] = 0
@@ -169,12 +169,12 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
                                 ub = np.sqrt(s)
                 labels[i] = label
                 upper[i] = ub
-            if mode == 1:
+            if mode == FULL:
                 w = sample_weight[i]
                 weights[label] += w
                 for f in range(d):
                     sums[label, f] += w * X[i, f]
-            elif mode == 2 and label != old:
+            elif mode == CHANGES and label != old:
                 w = sample_weight[i]
                 weights[label] += w
                 weights[old] -= w
