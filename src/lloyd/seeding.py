@@ -12,8 +12,6 @@ from lloyd._validation import check_data, check_n_clusters
 
 __all__ = ["kmeans_plusplus"]
 
-#: Up to this many features the candidates' potentials come from a kernel vectorised over rows.
-LOW_D_MAX = 4
 #: Above this many features the candidates' distances are a BLAS matrix product.
 BLAS_SEEDING_MIN_FEATURES = 16
 
@@ -91,6 +89,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
     from lloyd._kernels import common
     from lloyd._kernels import seeding as kernels
+    from lloyd._kernels.lloyd import LOW_D_MAX
     from lloyd.cluster import _blas_single_thread
 
     n_samples, n_features = X.shape
@@ -115,6 +114,10 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     if use_blas:
         x_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
         products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
+    elif n_features <= LOW_D_MAX:  # columns padded to 4, vectorised over rows
+        candidate_potentials = kernels.candidate_potentials_low_d
+    else:
+        candidate_potentials = kernels.candidate_potentials
 
     # BLAS pinned to one thread: the compiled kernels' blocks already run in parallel.
     with _blas_single_thread():
@@ -133,14 +136,8 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
                 kernels.product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest,
                                            block_pot)
                 best = candidates[choice]
-            elif n_features <= LOW_D_MAX:
-                kernels.candidate_potentials_low_d(X, sample_weight, closest, candidates,
-                                                   block_pots)
-                pots = _ordered_sum(block_pots)
-                best = candidates[int(np.argmin(pots))]
-                kernels.add_center(X, sample_weight, best, closest, block_pot)
             else:
-                kernels.candidate_potentials(X, sample_weight, closest, candidates, block_pots)
+                candidate_potentials(X, sample_weight, closest, candidates, block_pots)
                 pots = _ordered_sum(block_pots)
                 best = candidates[int(np.argmin(pots))]
                 kernels.add_center(X, sample_weight, best, closest, block_pot)

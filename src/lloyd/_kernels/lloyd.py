@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds
+from lloyd._kernels.common import CHUNK, block_bounds, load_columns
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -95,14 +95,7 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
         best_j = np.empty(_LOW_D_CHUNK)  # float: one select type keeps the loop vectorised
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            for i in range(m):  # X's dtype rounds the difference, as ``X - offset`` would
-                x0[i] = X[c0 + i, 0] - off[0]
-                if d > 1:
-                    x1[i] = X[c0 + i, 1] - off[1]
-                if d > 2:
-                    x2[i] = X[c0 + i, 2] - off[2]
-                if d > 3:
-                    x3[i] = X[c0 + i, 3] - off[3]
+            load_columns(X, c0, m, off, x0, x1, x2, x3)
             best_dist[:] = np.inf
             best_j[:] = 0.0
             for j in range(k):

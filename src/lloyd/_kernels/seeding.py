@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds
+from lloyd._kernels.common import CHUNK, block_bounds, load_columns
 
 
 @njit(nogil=True, cache=True)
@@ -127,6 +127,7 @@ def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots
     """
     n, d = X.shape
     n_blocks, n_cand = block_pots.shape
+    no_offset = np.zeros(4, dtype=X.dtype)
     cand = np.zeros((n_cand, 4))
     for t in range(n_cand):
         for f in range(d):
@@ -142,14 +143,8 @@ def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots
         lanes = np.zeros((n_cand, _LOW_D_CHUNK))
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
+            load_columns(X, c0, m, no_offset, x0, x1, x2, x3)
             for i in range(m):
-                x0[i] = X[c0 + i, 0]
-                if d > 1:
-                    x1[i] = X[c0 + i, 1]
-                if d > 2:
-                    x2[i] = X[c0 + i, 2]
-                if d > 3:
-                    x3[i] = X[c0 + i, 3]
                 weight[i] = sample_weight[c0 + i]
                 near[i] = closest[c0 + i]
             for i in range(m, _LOW_D_CHUNK):
