@@ -106,41 +106,36 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     closest = np.empty(n_samples)
     block_pot = np.empty(n_blocks)
     kernels.init_closest(X, sample_weight, first, closest, block_pot)
-    current_pot = block_pot.sum()
 
     candidates = np.empty(n_local_trials, dtype=np.intp)
     block_pots = np.empty((n_blocks, n_local_trials))
-    use_blas = n_features > BLAS_SEEDING_MIN_FEATURES
-    if use_blas:
-        x_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
-    elif n_features <= LOW_D_MAX:  # columns padded to 4, vectorised over rows
-        candidate_potentials = kernels.candidate_potentials_low_d
-    else:
-        candidate_potentials = kernels.candidate_potentials
+    if n_features <= BLAS_SEEDING_MIN_FEATURES:
+        # One draw for every step gives the same numbers as one draw a step.
+        uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
+        kernels.plusplus_steps(X, sample_weight, closest, block_pot, uniforms,
+                               n_features <= LOW_D_MAX, indices, candidates, block_pots,
+                               np.empty(n_local_trials))
+        centers[:] = X[indices]
+        return centers, indices
 
-    # BLAS pinned to one thread: the compiled kernels' blocks already run in parallel.
+    # In high dimension the candidates' distances come from one matrix product (as in
+    # scikit-learn), ‖x‖² − 2 x·c + ‖c‖²; the rest is fused in compiled passes. BLAS is pinned
+    # to one thread: the compiled kernels' blocks already run in parallel.
+    x_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
+    current_pot = _ordered_sum(block_pot)
     with _blas_single_thread():
         for c in range(1, n_clusters):
             targets = random_state.uniform(size=n_local_trials) * current_pot
             kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
-            if use_blas:
-                # In high dimension the candidates' distances come from one matrix product (as in
-                # scikit-learn), ‖x‖² − 2 x·c + ‖c‖²; the rest is fused in compiled passes.
-                cand_t = np.ascontiguousarray(X[candidates].T)
-                cand_sq = x_sq[candidates]
-                kernels.product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest,
-                                           products, block_pots)
-                pots = _ordered_sum(block_pots)
-                choice = int(np.argmin(pots))
-                kernels.product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest,
-                                           block_pot)
-                best = candidates[choice]
-            else:
-                candidate_potentials(X, sample_weight, closest, candidates, block_pots)
-                pots = _ordered_sum(block_pots)
-                best = candidates[int(np.argmin(pots))]
-                kernels.add_center(X, sample_weight, best, closest, block_pot)
+            cand_t = np.ascontiguousarray(X[candidates].T)
+            cand_sq = x_sq[candidates]
+            kernels.product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest,
+                                       products, block_pots)
+            choice = int(np.argmin(_ordered_sum(block_pots)))
+            kernels.product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest,
+                                       block_pot)
+            best = candidates[choice]
             current_pot = _ordered_sum(block_pot)
             centers[c] = X[best]
             indices[c] = best

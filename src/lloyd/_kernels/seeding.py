@@ -218,3 +218,45 @@ def product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest, 
                 closest[i] = dist
             acc += float(sample_weight[i]) * closest[i]
         block_pot[b] = acc
+
+
+@njit(nogil=True, cache=True)
+def _ordered_total(partials):
+    """Σ over blocks in block order (deterministic whatever the number of threads)."""
+    total = 0.0
+    for b in range(partials.shape[0]):
+        total += partials[b]
+    return total
+
+
+@njit(nogil=True, cache=True)
+def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indices, candidates,
+                   block_pots, pots):
+    """Steps 1.. of greedy k-means++ without leaving compiled code (d <= 16).
+
+    Every step samples ``candidates`` with ``targets = uniforms[step - 1] * potential``, takes
+    the candidate whose potential (block sums merged in block order) is lowest, the first on
+    ties, and updates ``closest``; a Python loop of the same kernels spent more time calling
+    them than in them when the data are small (a palette's thousands of colours).
+
+    IN: X (n, d), sample_weight (n,), uniforms (k - 1, t) drawn up front from the random
+    state (the same numbers as one draw a step). IN/OUT: closest (n,), block_pot (B,) for the
+    first centre on entry; indices (k,) with indices[0] set on entry, the rest OUT.
+    Scratch: candidates (t,), block_pots (B, t), pots (t,).
+    """
+    n_cand = uniforms.shape[1]
+    for c in range(1, indices.shape[0]):
+        current_pot = _ordered_total(block_pot)
+        targets = uniforms[c - 1] * current_pot
+        sample_rows(sample_weight, closest, block_pot, targets, candidates)
+        if low_d:
+            candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots)
+        else:
+            candidate_potentials(X, sample_weight, closest, candidates, block_pots)
+        pots[:] = 0.0
+        for b in range(block_pots.shape[0]):
+            for t in range(n_cand):
+                pots[t] += block_pots[b, t]
+        best = candidates[np.argmin(pots)]
+        add_center(X, sample_weight, best, closest, block_pot)
+        indices[c] = best
