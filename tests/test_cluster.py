@@ -7,12 +7,12 @@ from sklearn.cluster import KMeans as SKKMeans
 import lloyd
 from lloyd import KMeans, kmeans_plusplus, run_kmeans
 
-ALGORITHMS = ["lloyd", "elkan", "hamerly"]
+ALGORITHMS = ["lloyd", "elkan", "hamerly", "yinyang"]
 
 
 def sk_algorithm(algorithm):
-    """scikit-learn's algorithm to compare with (it has no Hamerly: the same answer as Lloyd)."""
-    return "lloyd" if algorithm == "hamerly" else algorithm
+    """scikit-learn's algorithm to compare with (it has no Hamerly or Yinyang: the same answer as Lloyd)."""
+    return "lloyd" if algorithm in ("hamerly", "yinyang") else algorithm
 
 
 def make_blobs(n, d, k, dtype, seed):
@@ -116,7 +116,8 @@ def test_same_answer_as_the_teaching_steps(algorithm):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(("d", "k"), [(1, 5), (2, 1), (3, 16), (5, 64), (40, 10)])
+@pytest.mark.parametrize(("d", "k"), [(1, 5), (2, 1), (3, 16), (5, 64), (40, 10), (3, 200),
+                                    (24, 120)])
 def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
     """From the same start, the pruning algorithms return exactly Lloyd's labels and centres."""
     X = make_blobs(4000, d, max(k, 2), dtype, seed=d * 100 + k)
@@ -126,7 +127,7 @@ def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
     ref = KMeans(k, init=init, n_init=1, max_iter=40, tol=0, algorithm="lloyd").fit(
         X, sample_weight=w
     )
-    for algorithm in ("hamerly",):
+    for algorithm in ("hamerly", "yinyang"):
         ours = KMeans(k, init=init, n_init=1, max_iter=40, tol=0, algorithm=algorithm).fit(
             X, sample_weight=w
         )
@@ -170,15 +171,30 @@ def test_elkan_moving_only_changed_rows_still_gives_lloyds_answer(dtype, weights
             np.testing.assert_allclose(ours.cluster_centers_[j], mean, rtol=rtol, atol=rtol)
 
 
-def test_hamerly_ties_go_to_the_first_centre_as_in_lloyd():
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+def test_bound_algorithm_ties_go_to_the_first_centre_as_in_lloyd(algorithm):
     """Duplicate initial centres tie exactly; the labels (and so the result) still match."""
     X = np.repeat(np.arange(12.0).reshape(6, 2), 3, axis=0)
     init = np.array([[0.0, 1.0], [0.0, 1.0], [10.0, 11.0], [4.0, 5.0]])
     for max_iter in (1, 2, 10):
         ref = KMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X)
-        ours = KMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="hamerly").fit(X)
+        ours = KMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm).fit(X)
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
         np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+
+
+@pytest.mark.filterwarnings("ignore:Number of distinct clusters")  # a lattice: few points
+def test_yinyang_ties_across_groups_go_to_the_first_centre():
+    """Many duplicated centres spread over several groups: every row has exact ties between
+    groups, and Yinyang still takes the first centre, as Lloyd does."""
+    rng = np.random.default_rng(11)
+    X = rng.integers(0, 6, size=(3000, 3)).astype(np.float64)  # a lattice: exact distances
+    base = rng.integers(0, 6, size=(30, 3)).astype(np.float64)
+    init = np.vstack([base, base[::-1], base + 0.5])  # every centre twice, far apart in order
+    ref = KMeans(90, init=init, n_init=1, max_iter=8, tol=0, algorithm="lloyd").fit(X)
+    ours = KMeans(90, init=init, n_init=1, max_iter=8, tol=0, algorithm="yinyang").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
 
 
 def test_same_random_state_draws_the_same_start_as_scikit_learn():
@@ -434,3 +450,12 @@ def test_predict_with_other_features_and_before_fit():
     km = KMeans(2, random_state=0).fit(X_OK)
     with pytest.raises(ValueError, match="X has 3 features, but KMeans is expecting 2"):
         km.predict(np.zeros((2, 3)))
+
+
+def test_is_same_clustering_matches_a_relabelling_only():
+    from lloyd.cluster import _is_same_clustering
+
+    a = np.array([0, 0, 1, 2, 2, 1])
+    assert _is_same_clustering(a, np.array([2, 2, 0, 1, 1, 0]), 3)
+    assert not _is_same_clustering(a, np.array([2, 2, 0, 1, 0, 0]), 3)
+    assert not _is_same_clustering(a, np.array([2, 1, 0, 1, 1, 0]), 3)

@@ -25,7 +25,7 @@ from lloyd.seeding import _kmeans_plusplus, check_weights
 
 __all__ = ["KMeans"]
 
-_ALGORITHMS = ("lloyd", "elkan", "hamerly", "auto")
+_ALGORITHMS = ("lloyd", "elkan", "hamerly", "yinyang", "auto")
 
 
 class _Run(NamedTuple):
@@ -68,12 +68,13 @@ default='k-means++'
     copy_x : bool, default=True
         When False and X is already C-ordered float, X is centred in place during the fit and
         restored afterwards (it may then differ from the original by rounding).
-    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly'}, default='auto'
+    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
         'lloyd' is the classic iteration; 'elkan' skips distance computations with the
         triangle inequality (k lower bounds per row: n × k memory); 'hamerly' does so with one
-        upper and one lower bound per row (n memory), and wins at low dimension. 'auto'
-        chooses from the shape of the data (:func:`choose_algorithm`). All give the same
-        result from the same start.
+        upper and one lower bound per row (n memory), and wins at low dimension; 'yinyang'
+        keeps one lower bound per group of about ten centres (n × k / 10 memory), for many
+        clusters. 'auto' chooses from the shape of the data (:func:`choose_algorithm`). All
+        give the same result from the same start.
 
     Attributes
     ----------
@@ -460,22 +461,26 @@ def _tolerance(X, tol):
 
 def _is_same_clustering(labels1, labels2, n_clusters):
     """True when two labelings are the same partition up to a permutation of the labels."""
+    # Any one row of each cluster of labels1 names its partner; the rest must agree with it.
     mapping = np.full(n_clusters, -1, dtype=np.intp)
-    for a, b in zip(labels1, labels2):
-        if mapping[a] == -1:
-            mapping[a] = b
-        elif mapping[a] != b:
-            return False
-    return True
+    mapping[labels1] = labels2
+    return bool(np.array_equal(mapping[labels1], labels2))
 
 
 class _blas_single_thread:
     """Pin BLAS to one thread while the parallel kernels run (no oversubscription)."""
 
-    def __enter__(self):
-        from threadpoolctl import threadpool_limits
+    #: Finding the loaded libraries costs 1.6 ms a call (a fit enters this two or three
+    #: times); they are all loaded once scikit-learn (imported by this module) is, so the
+    #: controller is made once and reused: a limit through it costs 16 µs.
+    _controller = None
 
-        self._limits = threadpool_limits(limits=1, user_api="blas")
+    def __enter__(self):
+        if _blas_single_thread._controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_single_thread._controller = ThreadpoolController()
+        self._limits = _blas_single_thread._controller.limit(limits=1, user_api="blas")
         return self
 
     def __exit__(self, *exc):
@@ -505,8 +510,8 @@ def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbos
                 progress=None):
     """One run; ``progress()``, when given, is called after every iteration (progress bars:
     ``lloyd cluster`` sets it through the estimator's private ``_iteration_callback``)."""
-    run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly}.get(
-        algorithm, _kmeans_single_lloyd)
+    run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
+           "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
     return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress)
 
 
@@ -686,18 +691,93 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     half_min = np.empty(k)
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
     margin = _bound_margin(X, centers_init)
+    d = X.shape[1]
+    n_neighbours = min(k - 1, HAMERLY_NEIGHBOURS)
+    table_bytes = k * n_neighbours * (d + 2) * 8
+    if k >= HAMERLY_TABLE_MIN_CLUSTERS and table_bytes <= HAMERLY_TABLE_MAX_BYTES:
+        nbr_index = np.empty((k, n_neighbours), dtype=np.intp)
+        nbr_dist = np.empty((k, n_neighbours))
+        nbr_coords = np.empty((k, n_neighbours, d))
+    else:  # no table: a row whose bounds fail is measured against every centre
+        nbr_index = np.empty((0, 0), dtype=np.intp)
+        nbr_dist = np.empty((0, 0))
+        nbr_coords = np.empty((0, 0, 0))
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
-        hamerly.half_min_distances(centers, half_min)
+        if nbr_index.shape[0]:
+            hamerly.neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords)
+        else:
+            hamerly.half_min_distances(centers, half_min)
         hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels, upper, lower,
-                             margin, block_sums, block_weights,
-                             mode != common.LABELS_ONLY)
+                             margin, block_sums, block_weights, mode != common.LABELS_ONLY,
+                             nbr_index, nbr_dist, nbr_coords)
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
                     moved, progress)
+
+
+#: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,
+#: so a row whose bounds fail is measured only against the centres that could be nearer ...
+HAMERLY_TABLE_MIN_CLUSTERS = 16
+#: ... this many of them (a row whose ball holds more measures every centre) ...
+HAMERLY_NEIGHBOURS = 32
+#: ... when the table takes at most this many bytes (k × 32 × (d + 2) × 8).
+HAMERLY_TABLE_MAX_BYTES = 64 * 2**20
+#: Yinyang's groups hold about this many centres each (Ding et al.: k / 10 groups).
+YINYANG_GROUP_SIZE = 10
+
+
+def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbose=0,
+                           progress=None):
+    """One run of Yinyang k-means from ``centers_init`` on validated, centred X."""
+    from lloyd._kernels import common, hamerly, yinyang
+
+    n = X.shape[0]
+    k = centers_init.shape[0]
+    group_of = _center_groups(centers_init, max(1, k // YINYANG_GROUP_SIZE))
+    order = np.argsort(group_of, kind="stable").astype(np.intp)
+    position = np.empty(k, dtype=np.intp)
+    position[order] = np.arange(k)
+    group_start = np.searchsorted(group_of[order], np.arange(group_of.max() + 2)).astype(np.intp)
+    n_groups = group_start.shape[0] - 1
+    labels = np.zeros(n, dtype=np.int32)
+    upper = np.full(n, np.inf)  # ∞: not measured yet, so the first pass measures every row
+    lower = np.zeros((n, n_groups))
+    shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
+    group_shift = np.zeros(n_groups)
+    margin = _bound_margin(X, centers_init)
+
+    def assign(centers, labels, block_sums, block_weights, block_counts, mode):
+        yinyang.yinyang_pass(X, sample_weight, centers, order, position, group_start, group_of,
+                             shift64, group_shift, margin, labels, upper, lower, block_sums,
+                             block_weights, mode != common.LABELS_ONLY)
+
+    def moved(centers, centers_new, shift):
+        hamerly.center_moves(centers, centers_new, shift64)
+        yinyang.group_moves(shift64, group_start, order, group_shift)
+
+    return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
+                    moved, progress)
+
+
+def _center_groups(centers, n_groups, n_iter=5):
+    """Group of each centre (intp, groups numbered 0.. without gaps): a few Lloyd iterations on
+    the centres from evenly spaced ones, as Yinyang prescribes; deterministic."""
+    c = centers.astype(np.float64)
+    means = c[np.linspace(0, c.shape[0] - 1, n_groups).astype(np.intp)]
+    for _ in range(n_iter):
+        dist = ((c[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+        group_of = np.argmin(dist, axis=1)
+        for g in range(n_groups):
+            members = group_of == g
+            if members.any():
+                means[g] = c[members].mean(axis=0)
+    dist = ((c[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    group_of = np.argmin(dist, axis=1)
+    return np.unique(group_of, return_inverse=True)[1].reshape(-1).astype(np.intp)
 
 
 def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B008
