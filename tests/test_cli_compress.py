@@ -142,3 +142,44 @@ def test_gif_frames_warning_is_one_line(tmp_path, capsys):
     assert main(["compress", str(path), "-q"]) == ExitCode.OK
     err = capsys.readouterr().err
     assert err == f"lloyd compress: warning: {path} has 2 frames; only the first is compressed.\n"
+
+
+def _animation(tmp_path, n_frames=3):
+    frames = [Image.fromarray(_photo(i)).convert("P") for i in range(n_frames)]
+    path = tmp_path / "anim.gif"
+    durations = [80] * n_frames
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return path
+
+
+def test_all_frames_writes_an_animated_png(tmp_path, capsys):
+    path = _animation(tmp_path)
+    assert main(["compress", str(path), "-k", "8", "--all-frames"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no first-frame warning
+    header, row = captured.out.splitlines()
+    assert header.split()[:3] == ["file", "frames", "colours"] and row.split()[1] == "3"
+    with Image.open(tmp_path / "anim-k8.png") as im:
+        assert im.format == "PNG" and im.mode == "P" and im.n_frames == 3
+        assert len(im.getpalette()) // 3 <= 8 and im.info["loop"] == 0
+        assert im.info["duration"] == 80
+
+
+def test_all_frames_json_and_compare(tmp_path, capsys):
+    path = _animation(tmp_path, n_frames=2)
+    fig = tmp_path / "fig.png"
+    args = ["compress", str(path), "--all-frames", "--json", "-k", "4", "--compare", str(fig)]
+    assert main(args) == ExitCode.OK
+    line = json.loads(capsys.readouterr().out)
+    assert line["ok"] and line["frames"] == 2 and line["n_colors"] <= 4
+    bits = line["output_bytes"] * 8 / (2 * 32 * 40)
+    assert line["bits_per_pixel"] == pytest.approx(bits, abs=1e-4)
+    with Image.open(fig) as im:
+        assert im.format == "PNG"
+
+
+def test_all_frames_option_is_in_the_help(capsys):
+    assert main(["compress", "--help"]) == ExitCode.OK
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--all-frames" in out
+    assert "one palette shared by every frame, written as an animated PNG" in out

@@ -329,3 +329,186 @@ def test_no_warnings_on_photos():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         quantize(lloyd.load_sample_image(), 16, random_state=0)
+
+
+# frames='all': every frame of an animation, one palette, an animated PNG.
+
+
+def _save_frames(tmp_path, frames, fmt="GIF", **options):
+    """Write ``frames`` (arrays) as one multi-frame file; return its path."""
+    path = tmp_path / f"anim.{fmt.lower()}"
+    ims = [Image.fromarray(frame) for frame in frames]
+    ims[0].save(path, format=fmt, save_all=True, append_images=ims[1:], **options)
+    return path
+
+
+def _read_frames(data):
+    """Every frame of a PNG file: (the image, [indices of each frame], [durations])."""
+    im = Image.open(io.BytesIO(data))
+    indices, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        assert im.mode == "P"
+        indices.append(np.asarray(im).copy())
+        durations.append(im.info["duration"])
+    return im, indices, durations
+
+
+def _tinted(mean, shape=(20, 24), seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(mean, 12, (*shape, 3)), 0, 255).astype(np.uint8)
+
+
+def test_all_frames_share_one_palette_in_an_animated_png(tmp_path):
+    red, dark_red, blue = [200, 40, 40], [150, 30, 30], [40, 40, 200]
+    frames = [_tinted(red, seed=0), _tinted(dark_red, seed=1), _tinted(blue, seed=2)]
+    frames[1][:10] = _tinted(blue, shape=(10, 24), seed=3)  # frame 1 differs once quantized
+    path = _save_frames(tmp_path, frames, duration=[100, 200, 300], loop=0)
+    result = quantize(path, 2, frames="all", random_state=0)
+    assert result.frames == 3 and result.indices.shape == (3, 20, 24)
+    assert result.original.shape == (3, 20, 24, 3) and result.to_array().shape == (3, 20, 24, 3)
+    # Blue is only in frames 1 and 2, yet has its own entry: the palette saw every frame.
+    assert len(result.palette) == 2
+    for colour in (red, blue):
+        assert np.abs(result.palette.astype(int) - colour).max(axis=1).min() < 40
+    data = result.to_png()
+    assert data.count(b"PLTE") == 1 and data.count(b"acTL") == 1 and data.count(b"fcTL") == 3
+    im, indices, _ = _read_frames(data)
+    assert im.n_frames == 3 and len(im.getpalette()) // 3 == 2
+    for i in range(3):
+        np.testing.assert_array_equal(indices[i], result.indices[i])
+    assert repr(result) == "<QuantizedImage 24x20, 3 frames, 2 colours, rgb>"
+
+
+def test_all_frames_with_few_colours_is_lossless():
+    colors = np.random.default_rng(0).integers(0, 256, (6, 3), dtype=np.uint8)
+    labels = np.random.default_rng(1).integers(0, 6, (3, 12, 16))
+    frames = colors[labels]  # (3, 12, 16, 3): an array of frames is accepted too
+    result = quantize(frames, 8, frames="all", random_state=0)
+    np.testing.assert_array_equal(result.to_array(), frames)
+    report = result.report
+    assert report.psnr == float("inf") and report.delta_e == 0 and report.n_colors == 6
+    assert report.frames == 3 and report.as_dict()["frames"] == 3
+    assert report.bits_per_pixel == pytest.approx(len(result.to_png()) * 8 / (3 * 12 * 16))
+    _, indices, _ = _read_frames(result.to_png())
+    np.testing.assert_array_equal(np.stack(indices), result.indices)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "durations", "loop"),
+    [
+        ("GIF", {"duration": [100, 200, 300], "loop": 3}, (100, 200, 300), 3),
+        ("GIF", {"duration": [70, 70, 70]}, (70, 70, 70), 1),  # no loop count: plays once
+        ("PNG", {"duration": [40, 80, 120], "loop": 0}, (40, 80, 120), 0),
+        ("WEBP", {"duration": [40, 80, 120], "loop": 2, "lossless": True}, (40, 80, 120), 2),
+        ("TIFF", {}, (100, 100, 100), 1),  # pages have no timing: 100 ms each
+    ],
+)
+def test_all_frames_keep_durations_and_loop(tmp_path, fmt, options, durations, loop):
+    colors = np.random.default_rng(0).integers(0, 256, (5, 3), dtype=np.uint8)
+    frames = [colors[np.random.default_rng(i).integers(0, 5, (12, 16))] for i in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no MultiFrameWarning with frames='all'
+        result = quantize(_save_frames(tmp_path, frames, fmt, **options), 8, frames="all")
+    np.testing.assert_array_equal(result.to_array(), np.stack(frames))
+    assert result.durations == durations and result.loop == loop
+    im, _, written = _read_frames(result.to_png())
+    assert written == list(durations) and im.info["loop"] == loop
+
+
+def test_all_frames_keep_alpha_in_every_frame(tmp_path):
+    opaque = _tinted([90, 160, 60], shape=(12, 16), seed=0)
+    clear = np.dstack([_tinted([60, 60, 180], shape=(12, 16), seed=1), np.full((12, 16), 255)])
+    clear[:4, :, 3] = 0
+    clear[4:8, :, 3] = 128
+    path = _save_frames(tmp_path, [opaque, clear.astype(np.uint8)], "PNG", duration=[50, 50])
+    result = quantize(path, 8, frames="all", random_state=0)
+    # One frame has alpha, so both have: the first all opaque.
+    assert result.original.shape == (2, 12, 16, 4) and (result.original[0, ..., 3] == 255).all()
+    assert (result.palette[:, 3] == 0).sum() == 1  # invisible pixels share one entry
+    im = Image.open(io.BytesIO(result.to_png()))
+    for i in range(2):
+        im.seek(i)
+        np.testing.assert_array_equal(np.asarray(im.convert("RGBA")), result.to_array()[i])
+    back = result.to_array()
+    assert (back[1, :4, :, 3] == 0).all() and (back[1, 8:, :, 3] == 255).all()
+    assert (np.abs(back[1, 4:8, :, 3].astype(int) - 128) <= 1).all()
+
+
+def test_all_frames_keep_repeated_frames(tmp_path):
+    # Frames that come out the same once quantized are still frames of their own in the file.
+    first, second = _tinted([200, 40, 40], seed=0), _tinted([40, 40, 200], seed=1)
+    frames = [first, first, _tinted([210, 50, 50], seed=2), second]
+    result = quantize(np.stack(frames), 2, frames="all", random_state=0)
+    np.testing.assert_array_equal(result.indices[0], result.indices[2])
+    im, indices, durations = _read_frames(result.to_png())
+    assert im.n_frames == 4 and durations == [100, 100, 100, 100]
+    np.testing.assert_array_equal(np.stack(indices), result.indices)
+
+
+def test_all_frames_are_dithered_one_by_one():
+    frame = _photo(size=(15, 20))  # odd height: a shared pass would also flip the direction
+    frames = np.stack([frame, frame, 255 - frame])
+    result = quantize(frames, 4, frames="all", dither=True, random_state=0)
+    assert (result.indices[0] != result.indices[2]).any()
+    np.testing.assert_array_equal(result.indices[0], result.indices[1])
+
+
+def test_all_frames_are_deterministic_to_the_byte(tmp_path):
+    frames = [_photo(seed=i) for i in range(3)]
+    path = _save_frames(tmp_path, frames, "PNG", duration=[30, 60, 90])
+    options = {"frames": "all", "dither": 0.7, "color_space": "oklab", "random_state": 5}
+    compress(path, tmp_path / "a.png", 16, **options)
+    compress(path, tmp_path / "b.png", 16, **options)
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert quantize(path, 16, **options).to_png() == (tmp_path / "a.png").read_bytes()
+
+
+def test_all_frames_of_a_single_frame_input_change_nothing(tmp_path):
+    image = _photo()
+    path = tmp_path / "still.png"
+    Image.fromarray(image).save(path)
+    for source in (path, image, Image.fromarray(image)):
+        first = quantize(source, 8, random_state=0)
+        every = quantize(source, 8, frames="all", random_state=0)
+        assert every.frames == 1 and every.durations is None and every.loop is None
+        assert every.indices.shape == image.shape[:2]
+        assert every.to_png() == first.to_png() and every.report == first.report
+
+
+def test_all_frames_of_a_pil_image_leave_it_on_its_frame(tmp_path):
+    frames = [_tinted([200, 40, 40], seed=0), _tinted([40, 40, 200], seed=1)]
+    with Image.open(_save_frames(tmp_path, frames)) as im:
+        im.seek(1)
+        result = quantize(im, 4, frames="all", random_state=0)
+        assert im.tell() == 1
+    assert result.frames == 2 and result.to_image(1).mode == "P"
+    np.testing.assert_array_equal(np.asarray(result.to_image(1)), result.indices[1])
+    with pytest.raises(IndexError, match=r"frame=2 must be in \[0, 2\)"):
+        result.to_image(2)
+
+
+@pytest.mark.parametrize("frames", ["every", "ALL", None, True, 3])
+def test_bad_frames_option_is_named(frames):
+    with pytest.raises(ValueError, match=r"frames=.* must be 'first' or 'all'"):
+        quantize(_photo(), 4, frames=frames)
+
+
+def test_frame_stacks_need_frames_all_and_one_size(tmp_path):
+    stack = np.zeros((2, 4, 4, 3), np.uint8)
+    with pytest.raises(ValueError, match="for a stack of frames pass frames='all'"):
+        quantize(stack)
+    with pytest.raises(ValueError, match=r"frames must have shape \(n_frames, height, width"):
+        quantize(np.zeros((2, 4, 4, 5), np.uint8), frames="all")
+    pages = [Image.fromarray(_photo(size=(8, 8))), Image.fromarray(_photo(size=(6, 8)))]
+    path = tmp_path / "pages.tiff"
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    with pytest.raises(ImageReadError, match="frame 1 is 8x6 pixels but frame 0 is 8x8"):
+        quantize(path, frames="all")
+
+
+def test_all_frames_count_towards_the_decompression_bomb_limit(tmp_path, monkeypatch):
+    path = _save_frames(tmp_path, [_photo(size=(10, 10), seed=i) for i in range(4)])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 250)  # one frame passes, four do not
+    with pytest.raises(ImageReadError, match="its 4 frames of 10x10 hold more than"):
+        quantize(path, frames="all")

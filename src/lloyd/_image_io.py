@@ -9,6 +9,7 @@ import io
 import os
 import struct
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,31 @@ class ImageReadError(OSError):
 
 
 class MultiFrameWarning(UserWarning):
-    """The input has several frames (an animated GIF, a multi-page TIFF); only the first is used."""
+    """The input has several frames (an animated GIF, a multi-page TIFF); only the first is used.
+
+    ``frames='all'`` (``lloyd compress --all-frames``) keeps every frame instead.
+    """
+
+
+#: Display time given to every frame of an input that has no timing (TIFF pages, arrays, a GIF
+#: whose delays are all 0): about what browsers show for a GIF frame without a delay.
+DEFAULT_FRAME_MS = 100
+
+
+@dataclass(frozen=True)
+class Animation:
+    """How the frames of a multi-frame input play; an animated PNG keeps both.
+
+    Attributes
+    ----------
+    durations : tuple of float
+        Display time of every frame in milliseconds.
+    loop : int
+        How many times the animation plays; 0 is forever.
+    """
+
+    durations: tuple
+    loop: int
 
 
 def read_image(source) -> tuple[np.ndarray, int | None, str]:
@@ -55,7 +80,50 @@ def read_image(source) -> tuple[np.ndarray, int | None, str]:
     )
 
 
-def _read_file(path: Path) -> np.ndarray:
+def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
+    """Every frame of any supported input; assumes nothing about ``source``.
+
+    Each frame is read as :func:`read_image` reads the first (composited as Pillow shows it
+    after ``seek``, EXIF orientation applied), then the frames are made alike: all with alpha
+    if any frame has it. An array of shape (n_frames, height, width, channels) is a stack of
+    frames; a 2-D or 3-D array is one image.
+
+    Returns
+    -------
+    pixels : ndarray of shape (n_frames, height, width, 3 | 4), uint8
+        Or (height, width, 3 | 4) when the input has a single frame.
+    animation : Animation or None
+        Frame durations and loop count (the input's where it has them); None for one frame.
+    input_bytes : int or None
+    name : str
+    """
+    from PIL import Image
+
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        pixels, animation = _read_file(path, all_frames=True)
+        return pixels, animation, path.stat().st_size, str(path)
+    if isinstance(source, Image.Image):
+        return (*_all_frames(source, name="image"), None, "<PIL image>")
+    if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
+        arr = np.asarray(source)
+        if arr.ndim != 4:
+            return _finish(_from_array(arr)), None, None, "<array>"
+        if arr.shape[0] == 0 or arr.shape[3] not in (1, 2, 3, 4):
+            raise ValueError(
+                "frames must have shape (n_frames, height, width, channels) with at least one "
+                f"frame and 1, 2 (grey and alpha), 3 (RGB) or 4 (RGBA) channels, got shape "
+                f"{arr.shape}."
+            )
+        frames = [_finish(_from_array(frame)) for frame in arr]
+        return (*_join_frames(frames, [0] * len(frames), loop=None), None, "<array>")
+    raise TypeError(
+        f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
+        f"channels]) or (n_frames, height, width, channels), got {type(source).__name__}."
+    )
+
+
+def _read_file(path: Path, *, all_frames: bool = False):
     from PIL import Image
 
     try:
@@ -65,13 +133,16 @@ def _read_file(path: Path) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 im.load()
-                pixels = _from_pil(im, name=str(path))
+                if all_frames:
+                    decoded = _all_frames(im, name=str(path))
+                else:
+                    decoded = _finish(_from_pil(im, name=str(path)))
         for w in caught:
             # Ours go on to the caller; Pillow's about damage it recovered from (corrupt EXIF,
             # say) are dropped: the image decoded, and one that does not raises below.
             if issubclass(w.category, MultiFrameWarning):
                 warnings.warn(w.message, w.category, stacklevel=4)
-        return _finish(pixels)
+        return decoded
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"cannot read {path}: larger than Pillow's decompression-bomb limit of "
@@ -97,8 +168,6 @@ def _read_file(path: Path) -> np.ndarray:
 
 def _from_pil(im, *, name: str) -> np.ndarray:
     """A Pillow image (any mode, first frame, EXIF orientation applied) as a uint8 array."""
-    from PIL import ImageOps
-
     n_frames = getattr(im, "n_frames", 1)
     if n_frames > 1:
         warnings.warn(
@@ -106,6 +175,13 @@ def _from_pil(im, *, name: str) -> np.ndarray:
             MultiFrameWarning,
             stacklevel=4,
         )
+    return _frame_pixels(im, name=name)
+
+
+def _frame_pixels(im, *, name: str) -> np.ndarray:
+    """The current frame of a Pillow image (any mode, EXIF orientation applied) as uint8."""
+    from PIL import ImageOps
+
     im = ImageOps.exif_transpose(im)
     mode = im.mode
     if mode.startswith("I") or mode == "F":
@@ -123,12 +199,69 @@ def _from_pil(im, *, name: str) -> np.ndarray:
         raise ImageReadError(f"cannot read {name}: unsupported mode {mode!r} ({exc})") from None
 
 
+def _all_frames(im, *, name: str) -> tuple[np.ndarray, Animation | None]:
+    """Every frame of a Pillow image, each as :func:`_frame_pixels` reads it, then joined."""
+    from PIL import Image
+
+    n_frames = getattr(im, "n_frames", 1)
+    if n_frames == 1:
+        return _finish(_frame_pixels(im, name=name)), None
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and n_frames * im.width * im.height > limit:
+        # Pillow checks one frame; a small file can hold many frames of a large canvas.
+        raise ImageReadError(
+            f"cannot read {name}: its {n_frames} frames of {im.width}x{im.height} hold more "
+            f"than Pillow's decompression-bomb limit of {limit:,} pixels; if you trust the "
+            "file, raise PIL.Image.MAX_IMAGE_PIXELS"
+        )
+    first = im.tell()
+    frames, durations = [], []
+    try:
+        im.seek(0)
+        loop = im.info.get("loop")
+        for i in range(n_frames):
+            im.seek(i)
+            frames.append(_finish(_frame_pixels(im, name=name)))
+            durations.append(im.info.get("duration") or 0)
+            if frames[i].shape[:2] != frames[0].shape[:2]:
+                raise ImageReadError(
+                    f"cannot read {name} with frames='all': frame {i} is "
+                    f"{_size(frames[i])} but frame 0 is {_size(frames[0])}; every frame must "
+                    "have the same size"
+                )
+    finally:
+        im.seek(first)  # a caller's image is left on the frame it was on
+    return _join_frames(frames, durations, loop=loop)
+
+
+def _size(pixels: np.ndarray) -> str:
+    return f"{pixels.shape[1]}x{pixels.shape[0]} pixels"
+
+
+def _join_frames(frames, durations, *, loop) -> tuple[np.ndarray, Animation | None]:
+    """Frames of one size (each from :func:`_finish`) as one (n_frames, h, w, c) array.
+
+    All get alpha if one has it, which is what :func:`_finish` would give for them together.
+    """
+    if len(frames) == 1:
+        return frames[0], None
+    if any(frame.shape[2] == 4 for frame in frames):
+        opaque = np.full((*frames[0].shape[:2], 1), 255, np.uint8)
+        frames = [f if f.shape[2] == 4 else np.concatenate([f, opaque], axis=2) for f in frames]
+    if not any(durations):
+        durations = [DEFAULT_FRAME_MS] * len(frames)
+    # No loop count in the input (a GIF without one, TIFF pages, arrays) means: play once.
+    animation = Animation(tuple(durations), 1 if loop is None else int(loop))
+    return np.stack(frames), animation
+
+
 def _from_array(array) -> np.ndarray:
     arr = np.asarray(array)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
+        frames_hint = "; for a stack of frames pass frames='all'" if arr.ndim == 4 else ""
         raise ValueError(
             f"image must have shape (height, width) or (height, width, channels) with 1, 2 (grey "
-            f"and alpha), 3 (RGB) or 4 (RGBA) channels, got shape {arr.shape}."
+            f"and alpha), 3 (RGB) or 4 (RGBA) channels, got shape {arr.shape}{frames_hint}."
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"image must have at least one pixel, got shape {arr.shape}.")
@@ -188,10 +321,9 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     im = Image.fromarray(indices)
     im.putpalette(palette[:, :3].tobytes())
     options = {}
-    if palette.shape[1] == 4:
-        translucent = np.flatnonzero(palette[:, 3] < 255)
-        if translucent.size:
-            options["transparency"] = palette[: translucent[-1] + 1, 3].tobytes()
+    transparency = _transparency(palette)
+    if transparency is not None:
+        options["transparency"] = transparency
     # Pillow writes 1, 2, 4 or 8 bits per pixel from the palette length, and no PNG filter
     # for palette images (what libpng does too). Two zlib settings, the smaller file kept:
     # run-length matching suits packed 1-4 bit rows (on scikit-image's photographs at 16
@@ -204,3 +336,65 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
         if best is None or buffer.tell() < len(best):
             best = buffer.getvalue()
     return best
+
+
+def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) -> bytes:
+    """An animated PNG whose frames share one palette (one PLTE); assumes valid input.
+
+    Parameters
+    ----------
+    indices : ndarray of shape (n_frames, height, width), uint8
+    palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
+        With alpha, the translucent entries must come first, as for :func:`encode_png`.
+    animation : Animation
+        One duration per frame, and the loop count.
+    """
+    from PIL import Image
+    from PIL.PngImagePlugin import Disposal
+
+    transparency = _transparency(palette)
+    frames, disposal = [], []
+    for i, frame in enumerate(indices):
+        # Pillow merges a frame that shows the same colours as the one before into it (adding
+        # the durations) unless their disposal differs. OP_PREVIOUS on the repeat restores the
+        # same picture, so nothing changes on screen, and the file keeps one frame per frame.
+        if i > 0 and np.array_equal(palette[frame], palette[indices[i - 1]]):
+            after = disposal[-1]  # alternate along a run of repeats
+            disposal.append(Disposal.OP_PREVIOUS if after == Disposal.OP_NONE else Disposal.OP_NONE)
+        else:
+            disposal.append(Disposal.OP_NONE)
+        im = Image.fromarray(frame)
+        im.putpalette(palette[:, :3].tobytes())  # a 'P' frame: Pillow writes it as it is
+        if transparency is not None:
+            # On every frame, not only the first: Pillow stores each frame as its difference
+            # from the one before, measured in RGBA, so an alpha-only change must show there.
+            im.info["transparency"] = transparency
+        frames.append(im)
+    # Pillow writes PLTE and tRNS once, from the first frame, and the bit depth from the
+    # palette length as for a still image; each later frame is the rectangle that changed.
+    # The same zlib settings as encode_png, the smaller file kept.
+    best = None
+    for settings in _ZLIB_SETTINGS:
+        buffer = io.BytesIO()
+        frames[0].save(
+            buffer,
+            format="PNG",
+            save_all=True,
+            append_images=frames[1:],
+            duration=list(animation.durations),
+            disposal=disposal,
+            loop=animation.loop,
+            **settings,
+        )
+        if best is None or buffer.tell() < len(best):
+            best = buffer.getvalue()
+    return best
+
+
+def _transparency(palette: np.ndarray) -> bytes | None:
+    """The tRNS chunk's alpha values: up to the last translucent entry (those come first), or
+    None when every entry is opaque."""
+    if palette.shape[1] != 4:
+        return None
+    translucent = np.flatnonzero(palette[:, 3] < 255)
+    return palette[: translucent[-1] + 1, 3].tobytes() if translucent.size else None

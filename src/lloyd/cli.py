@@ -84,6 +84,8 @@ Reduce each IMAGE to at most N colours by k-means on its distinct colours and wr
 PNG (1, 2, 4 or 8 bits per pixel, the fewest that hold N). Reads what Pillow reads (PNG, JPEG,
 WebP, GIF, TIFF, BMP, ...), applies EXIF orientation, keeps transparency. An image with at most
 N colours is written losslessly. The same image and options always give the same bytes.
+Of an animated or multi-page image only the first frame is used (with a warning), unless
+--all-frames: then every frame is, with one palette, written as an animated PNG.
 
 Each output lands beside its input: the input's name without its extension, plus SUFFIX
 (default '-k{K}.png', where {K} is N: photo.jpg -> photo-k16.png). An existing file is never
@@ -119,6 +121,11 @@ def _add_compress(sub) -> None:
     comp.add_argument("--compare", metavar="FIG.png",
                       help="also write original | compressed | palette side by side (with "
                       "several IMAGEs, '-<image name>' is added before FIG's extension)")
+    comp.add_argument("--all-frames", action="store_true",
+                      help="quantize every frame of an animated GIF, PNG or WebP or a "
+                      "multi-page TIFF with one palette shared by every frame, written as an "
+                      "animated PNG with the input's frame durations (default: the first "
+                      "frame only)")
     comp.add_argument("--json", action="store_true",
                       help="print one JSON object per image instead of the table")
     comp.add_argument("-q", "--quiet", action="store_true",
@@ -203,7 +210,8 @@ def _cmd_compress(args) -> int:
                 warnings.simplefilter("always")
                 result = compress(image, output, args.colors, overwrite=args.force,
                                   color_space=args.space, dither=args.dither,
-                                  random_state=args.random_state)
+                                  random_state=args.random_state,
+                                  frames="all" if args.all_frames else "first")
             for warning in caught:
                 complain(f"warning: {warning.message}")
             if args.compare:
@@ -254,8 +262,13 @@ def _write_compare(result, path, *, overwrite: bool) -> None:
     report = result.report
     fig = Figure(figsize=(10, 6.2), layout="constrained")
     psnr = "lossless" if report.psnr == float("inf") else f"PSNR {report.psnr:.2f} dB"
-    plot_comparison(result.original, result.to_array(), result.palette, fig=fig, titles=(
-        f"Original ({report.input_bytes or 0:,} bytes)",
+    original, compressed = result.original, result.to_array()
+    frame = ""
+    if result.frames > 1:  # the first frame stands for them all; the numbers cover every one
+        original, compressed = original[0], compressed[0]
+        frame = f", frame 1 of {result.frames}"
+    plot_comparison(original, compressed, result.palette, fig=fig, titles=(
+        f"Original ({report.input_bytes or 0:,} bytes{frame})",
         f"{report.n_colors} colours, {psnr}, ΔE2000 {report.delta_e:.2f} "
         f"({report.output_bytes:,} bytes)",
     ))
@@ -277,6 +290,9 @@ def _format_table(rows) -> str:
             f"{before} → {r.output_bytes:,}",
             "-" if r.ratio is None else f"{r.ratio:.1f}x",
         ))
+    if any(r.frames > 1 for _, r in rows):  # only then: the usual table stays as it was
+        header = (header[0], "frames", *header[1:])
+        lines = [(line[0], str(r.frames), *line[1:]) for line, (_, r) in zip(lines, rows)]
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     out = []
     for row in [header, *lines]:

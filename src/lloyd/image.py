@@ -19,7 +19,9 @@ from lloyd._image_io import (
     ImageReadError,
     MultiFrameWarning,
     already_exists,
+    encode_apng,
     encode_png,
+    read_frames,
     read_image,
     write_atomic,
 )
@@ -59,6 +61,7 @@ class QuantizeReport:
     Attributes
     ----------
     width, height : int
+        Of one frame.
     n_colors : int
         Palette entries actually used.
     psnr : float
@@ -71,6 +74,8 @@ class QuantizeReport:
         Size of the input file; None for an in-memory image.
     output_bytes : int
         Size of the PNG file.
+    frames : int, default=1
+        Frames quantized; the other numbers cover every pixel of every frame.
     """
 
     width: int
@@ -81,6 +86,7 @@ class QuantizeReport:
     bits_per_pixel: float
     input_bytes: int | None
     output_bytes: int
+    frames: int = 1
 
     @property
     def ratio(self) -> float | None:
@@ -104,51 +110,79 @@ class QuantizedImage:
     ----------
     palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
         sRGB colours (with alpha when the image has transparency), translucent entries first,
-        then by how many pixels use them.
-    indices : ndarray of shape (height, width), uint8
-        The palette entry of every pixel.
-    original : ndarray of shape (height, width, 3) or (height, width, 4), uint8
+        then by how many pixels use them. One palette for every frame.
+    indices : ndarray of shape (height, width) or (frames, height, width), uint8
+        The palette entry of every pixel; the leading frame axis is there only when
+        ``frames > 1``.
+    original : ndarray of shape (height, width, 3 | 4) or (frames, height, width, 3 | 4), uint8
         The input as it was quantized: EXIF orientation applied, 8-bit sRGB.
     color_space : str
         Where k-means and dithering measured distances.
+    frames : int
+        Frames quantized: 1, or every frame of the input with ``quantize(..., frames='all')``.
+    durations : tuple of float or None
+        With several frames, the display time of each in milliseconds: the input's, or 100 ms
+        each when it has none. None for one frame.
+    loop : int or None
+        With several frames, how many times the animation plays (0: forever): the input's loop
+        count, or 1 when it has none. None for one frame.
     """
 
     def __init__(self, palette, indices, *, original, histogram, labels, color_space,
-                 input_bytes=None, name="<array>"):
+                 input_bytes=None, name="<array>", animation=None):
         self.palette = palette
         self.indices = indices
         self.original = original
         self.color_space = color_space
         self.name = name
+        self.frames = 1 if animation is None else len(animation.durations)
+        self.durations = None if animation is None else animation.durations
+        self.loop = None if animation is None else animation.loop
         self._histogram = histogram
         self._labels = labels  # palette entry per distinct colour, None when dithered
         self._input_bytes = input_bytes
+        self._animation = animation
 
     def __repr__(self) -> str:
-        h, w = self.indices.shape
-        return f"<QuantizedImage {w}x{h}, {len(self.palette)} colours, {self.color_space}>"
+        h, w = self.indices.shape[-2:]
+        frames = f", {self.frames} frames" if self.frames > 1 else ""
+        return f"<QuantizedImage {w}x{h}{frames}, {len(self.palette)} colours, {self.color_space}>"
 
     def to_array(self) -> np.ndarray:
-        """The quantized image as an array of shape (height, width, 3 or 4), uint8."""
+        """The quantized image as an array of shape (height, width, 3 or 4), uint8.
+
+        With several frames, (frames, height, width, 3 or 4).
+        """
         return self.palette[self.indices]
 
-    def to_image(self):
-        """The quantized image as a Pillow 'P' (palette) image, transparency in its info."""
+    def to_image(self, frame: int = 0):
+        """The quantized image as a Pillow 'P' (palette) image, transparency in its info.
+
+        With several frames, the frame numbered ``frame`` (default: the first).
+        """
         from PIL import Image
 
-        im = Image.fromarray(self.indices)
+        if not -self.frames <= frame < self.frames:
+            raise IndexError(f"frame={frame} must be in [0, {self.frames}): the frames quantized.")
+        im = Image.fromarray(self.indices if self.frames == 1 else self.indices[frame])
         im.putpalette(self.palette[:, :3].tobytes())
         if self.palette.shape[1] == 4:
             im.info["transparency"] = self.palette[:, 3].tobytes()
         return im
 
     def to_png(self) -> bytes:
-        """The PNG file, 1, 2, 4 or 8 bits per pixel (the fewest that hold the palette)."""
+        """The PNG file, 1, 2, 4 or 8 bits per pixel (the fewest that hold the palette).
+
+        With several frames, an animated PNG (APNG) of every frame, all sharing the one
+        palette, with their durations and loop count.
+        """
         return self._png
 
     @cached_property
     def _png(self) -> bytes:
-        return encode_png(self.indices, self.palette)
+        if self._animation is None:
+            return encode_png(self.indices, self.palette)
+        return encode_apng(self.indices, self.palette, self._animation)
 
     def save(self, path, *, overwrite: bool = True) -> Path:
         """Write the PNG atomically (temporary file, then rename); return the path.
@@ -160,8 +194,11 @@ class QuantizedImage:
 
     @cached_property
     def report(self) -> QuantizeReport:
-        """Colours used, PSNR, mean ΔE2000, bits per pixel and sizes (computed once)."""
-        h, w = self.indices.shape
+        """Colours used, PSNR, mean ΔE2000, bits per pixel and sizes (computed once).
+
+        Over every pixel of every frame.
+        """
+        h, w = self.indices.shape[-2:]
         diff = self.original.astype(np.float64) - self.to_array()
         mse = float(np.mean(diff * diff))
         psnr = math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
@@ -171,9 +208,10 @@ class QuantizedImage:
             n_colors=int(np.unique(self.indices).size),
             psnr=psnr,
             delta_e=self._mean_delta_e(),
-            bits_per_pixel=len(self._png) * 8 / (h * w),
+            bits_per_pixel=len(self._png) * 8 / (h * w * self.frames),
             input_bytes=self._input_bytes,
             output_bytes=len(self._png),
+            frames=self.frames,
         )
 
     def _mean_delta_e(self) -> float:
@@ -195,7 +233,7 @@ class QuantizedImage:
 
 def quantize(image, n_colors: int = 16, *, color_space: str = "rgb", dither=False,
              init="k-means++", n_init: int = 3, max_iter: int = 300, tol: float = 1e-4,
-             random_state=None) -> QuantizedImage:
+             random_state=None, frames: str = "first") -> QuantizedImage:
     """Reduce an image to at most ``n_colors`` colours by k-means on its distinct colours.
 
     The distinct colours and their pixel counts form a weighted histogram; weighted k-means on
@@ -209,8 +247,9 @@ def quantize(image, n_colors: int = 16, *, color_space: str = "rgb", dither=Fals
     image : str, path, PIL.Image.Image or array-like
         A file Pillow reads (PNG, JPEG, WebP, GIF, TIFF, BMP, ...), an image in any mode, or an
         array of shape (height, width[, 1 | 2 | 3 | 4]): uint8, or floats in [0, 1]. EXIF
-        orientation is applied; of several frames only the first is used (with a
-        :class:`MultiFrameWarning`).
+        orientation is applied. Of several frames (an animated GIF, PNG or WebP, a multi-page
+        TIFF) only the first is used, with a :class:`MultiFrameWarning`, unless ``frames`` is
+        'all'.
     n_colors : int, default=16
         The palette size, 1 to 256. 1 gives the mean colour.
     color_space : {'rgb', 'lab', 'oklab'}, default='rgb'
@@ -231,6 +270,13 @@ default='k-means++'
         Relative centre movement below which a run has converged.
     random_state : int, numpy.random.RandomState or None, default=None
         The same seed, image and options give a byte-identical file.
+    frames : {'first', 'all'}, default='first'
+        'all' quantizes every frame with one palette fitted on the colours of all of them
+        together, and keeps the frames: ``indices`` gets a leading frame axis and the file is
+        an animated PNG with the input's frame durations and loop count. Every frame is read
+        as Pillow composites it and dithered on its own. An array of shape (n_frames, height,
+        width, channels) is then a stack of frames. An input of one frame gives the same
+        result as 'first'.
 
     Returns
     -------
@@ -244,6 +290,13 @@ default='k-means++'
     >>> result = quantize(image, 4, random_state=0)
     >>> result.palette.shape, result.indices.shape, result.report.n_colors
     ((4, 3), (32, 32), 4)
+
+    Three frames, one palette:
+
+    >>> frames = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+    >>> result = quantize(frames, 4, frames="all", random_state=0)
+    >>> result.frames, result.palette.shape, result.indices.shape
+    (3, (4, 3), (3, 32, 32))
     """
     n_colors = _check_n_colors(n_colors)
     if color_space not in COLOR_SPACES:
@@ -255,10 +308,16 @@ default='k-means++'
     max_iter = _check_positive_int(max_iter, "max_iter")
     if not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol={tol!r} must be a number >= 0.")
-    pixels, input_bytes, name = read_image(image)
+    if not isinstance(frames, str) or frames not in ("first", "all"):
+        raise ValueError(f"frames={frames!r} must be 'first' or 'all'.")
+    if frames == "all":
+        pixels, animation, input_bytes, name = read_frames(image)
+    else:
+        (pixels, input_bytes, name), animation = read_image(image), None
     return _quantize(pixels, n_colors, color_space=color_space, strength=strength, init=init,
                      n_init=n_init, max_iter=max_iter, tol=float(tol),
-                     random_state=random_state, input_bytes=input_bytes, name=name)
+                     random_state=random_state, input_bytes=input_bytes, name=name,
+                     animation=animation)
 
 
 def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
@@ -275,7 +334,8 @@ def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
     n_colors : int, default=16
     overwrite : bool, default=False
     **options
-        Passed to :func:`quantize`.
+        Passed to :func:`quantize`; ``frames='all'`` writes every frame of an animated or
+        multi-page input as an animated PNG with one shared palette.
 
     Returns
     -------
@@ -353,10 +413,14 @@ def _to_palette(centers: np.ndarray, color_space: str) -> np.ndarray:
 
 
 def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter, tol,
-              random_state, input_bytes, name) -> QuantizedImage:
-    """The pipeline after validation; assumes valid options and a (h, w, 3 | 4) uint8 image."""
-    height, width, n_channels = pixels.shape
-    hist = color_histogram(pixels)
+              random_state, input_bytes, name, animation=None) -> QuantizedImage:
+    """The pipeline after validation; assumes valid options and uint8 pixels.
+
+    ``pixels`` is an image (h, w, 3 | 4), or frames (n_frames, h, w, 3 | 4) with their
+    ``animation``: then one histogram and one palette serve them all.
+    """
+    *shape, width, n_channels = pixels.shape
+    hist = color_histogram(pixels.reshape(-1, width, n_channels))
     features = _features(hist.colors, color_space)
     lossless = hist.colors.shape[0] <= n_colors
     if lossless:
@@ -379,15 +443,22 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
         labels = nearest(features, _features(palette, color_space))
     palette, labels = order_palette(palette, labels, hist.counts)
     if strength > 0 and not lossless:
-        image_features = features[hist.inverse].reshape(height, width, -1)
+        # Frame by frame: error carried from one frame's last row into the next frame's first
+        # would make a frame's dither depend on the frames before it.
+        frame_features = features[hist.inverse].reshape(-1, shape[-1], width, features.shape[1])
+        palette_features = _features(palette, color_space)
         lower, upper = _gamut_box(color_space, n_channels)
-        indices = dither_indices(image_features, _features(palette, color_space), strength,
-                                 lower=lower, upper=upper)
+        indices = [
+            dither_indices(frame, palette_features, strength, lower=lower, upper=upper)
+            for frame in frame_features
+        ]
+        indices = np.stack(indices).reshape(*shape, width)
         labels = None
     else:
-        indices = labels[hist.inverse].astype(np.uint8).reshape(height, width)
+        indices = labels[hist.inverse].astype(np.uint8).reshape(*shape, width)
     return QuantizedImage(palette, indices, original=pixels, histogram=hist, labels=labels,
-                          color_space=color_space, input_bytes=input_bytes, name=name)
+                          color_space=color_space, input_bytes=input_bytes, name=name,
+                          animation=animation)
 
 
 def _check_init(init, n_fit: int, n_channels: int) -> np.ndarray:
