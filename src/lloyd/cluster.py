@@ -374,12 +374,13 @@ default='k-means++'
 # ---------------------------------------------------------------------- helpers
 
 
-#: 'auto' runs Hamerly up to this many features, Lloyd above (README: "Which algorithm runs when").
-HAMERLY_MAX_FEATURES = 32
-#: Up to this many features Lloyd's low-dimension kernel beats Hamerly (see choose_algorithm);
-#: the same bound as ``lloyd._kernels.lloyd.LOW_D_MAX``, which imports numba.
+#: Up to this many features Lloyd's low-dimension kernel runs for few clusters (see
+#: choose_algorithm); the same bound as ``lloyd._kernels.lloyd.LOW_D_MAX``, which imports numba.
 LOW_D_MAX = 4
-#: Above HAMERLY_MAX_FEATURES, Elkan runs for at most this many clusters ...
+#: From this many clusters, at low dimension, Hamerly's bounds and ball scans beat it.
+LOW_D_HAMERLY_MIN_CLUSTERS = 128
+#: Above this many features, Elkan runs for at most ELKAN_MAX_CLUSTERS clusters ...
+ELKAN_MIN_FEATURES = 33
 ELKAN_MAX_CLUSTERS = 32
 #: ... when its n × k lower bounds take at most this many bytes.
 ELKAN_MAX_BOUNDS_BYTES = 256 * 2**20
@@ -388,30 +389,32 @@ ELKAN_MAX_BOUNDS_BYTES = 256 * 2**20
 def choose_algorithm(n_samples, n_features, n_clusters, dtype):
     """The algorithm 'auto' runs for data of this shape (see the README's table).
 
-    - ``n_features <= 4`` (colours, coordinates): 'lloyd', whose low-dimension kernel measures
-      every distance directly in a loop vectorised over rows; at (10⁶, 3, 16) it is 2× faster
-      than Hamerly, whose per-row bound bookkeeping costs as much as the few distances it
-      skips, and at (10⁶, 3, 256) as fast.
-    - ``5 <= n_features <= 32``: 'hamerly'; its bounds skip most distance computations
-      (2.2× Lloyd at (2·10⁵, 32, 64)).
-    - above, with few clusters (``n_clusters <= 32``) and Elkan's n × k bounds under 256 MiB:
-      'elkan', whose k bounds per row skip nearly every distance in high dimension, and which
-      reads only the rows that changed cluster (44 ms/iteration against Lloyd's 116 at
-      (6·10⁴, 784, 10), float32, 1 thread);
-    - otherwise 'lloyd' on BLAS matrix products.
+    - ``n_features <= 4`` (colours, coordinates) and fewer than 128 clusters: 'lloyd', whose
+      low-dimension kernel measures every distance directly in a loop vectorised over rows; at
+      (10⁶, 3, 16) it is 2× faster than Hamerly, whose per-row bound bookkeeping costs as much
+      as the few distances it skips (at (10⁶, 3, 64) still 47 against 55 ms/iteration).
+    - ``n_features <= 4`` and 128 clusters or more: 'hamerly', whose failing rows measure only
+      the centres within twice their distance: 88 against 156 ms/iteration at (10⁶, 3, 256).
+    - more than 32 features, few clusters (``n_clusters <= 32``) and Elkan's n × k bounds
+      under 256 MiB: 'elkan', whose k bounds per row skip nearly every distance in high
+      dimension, and which reads only the rows that changed cluster (49 ms/iteration against
+      Hamerly's 89 and Lloyd's 125 at (6·10⁴, 784, 10), float32, 1 thread);
+    - otherwise 'hamerly', whose rows that fail their bounds are measured together with one
+      BLAS product a chunk (the dense Lloyd pass while most fail, a few reads a row once the
+      bounds hold): 43 against Lloyd's 91 ms/iteration at (10⁵, 128, 256), 15 against 23 at
+      (2·10⁵, 32, 64).
 
     Measured with ``benchmarks/bench_engine.py`` (1 thread, float32, 20 iterations from the same
     start). The choice does not change the result: every algorithm gives Lloyd's answer from
     the same start.
     """
     if n_features <= LOW_D_MAX:
-        return "lloyd"
-    if n_features <= HAMERLY_MAX_FEATURES:
-        return "hamerly"
+        return "lloyd" if n_clusters < LOW_D_HAMERLY_MIN_CLUSTERS else "hamerly"
     bounds_bytes = n_samples * n_clusters * np.dtype(dtype).itemsize
-    if n_clusters <= ELKAN_MAX_CLUSTERS and bounds_bytes <= ELKAN_MAX_BOUNDS_BYTES:
+    if (n_features >= ELKAN_MIN_FEATURES and n_clusters <= ELKAN_MAX_CLUSTERS
+            and bounds_bytes <= ELKAN_MAX_BOUNDS_BYTES):
         return "elkan"
-    return "lloyd"
+    return "hamerly"
 
 
 def _check_int(value, name, minimum, extra=""):
@@ -692,18 +695,26 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
     margin = _bound_margin(X, centers_init)
     d = X.shape[1]
+    # Above the low-dimension kernels' range the rows whose bounds fail are measured with BLAS.
+    dense = d > LOW_D_MAX
     n_neighbours = min(k - 1, HAMERLY_NEIGHBOURS)
     table_bytes = k * n_neighbours * (d + 2) * 8
-    if k >= HAMERLY_TABLE_MIN_CLUSTERS and table_bytes <= HAMERLY_TABLE_MAX_BYTES:
+    if not dense and k >= HAMERLY_TABLE_MIN_CLUSTERS and table_bytes <= HAMERLY_TABLE_MAX_BYTES:
         nbr_index = np.empty((k, n_neighbours), dtype=np.intp)
         nbr_dist = np.empty((k, n_neighbours))
-        nbr_coords = np.empty((k, n_neighbours, d))
+        nbr_coords = np.empty((k, d, n_neighbours))
     else:  # no table: a row whose bounds fail is measured against every centre
         nbr_index = np.empty((0, 0), dtype=np.intp)
         nbr_dist = np.empty((0, 0))
         nbr_coords = np.empty((0, 0, 0))
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
+        if dense:
+            hamerly.half_min_distances(centers, half_min)
+            hamerly.hamerly_pass_dense(X, sample_weight, centers, half_min, shift64, labels,
+                                       upper, lower, margin, block_sums, block_weights,
+                                       block_counts, mode)
+            return
         if nbr_index.shape[0]:
             hamerly.neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords)
         else:
@@ -715,8 +726,10 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
 
+    # The dense pass can report only the rows that changed cluster (then the rows whose bounds
+    # held are never read); the low-dimension one reads every row anyway.
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress)
+                    moved, progress, incremental=dense)
 
 
 #: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,

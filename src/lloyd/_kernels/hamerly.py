@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import block_bounds
+from lloyd._kernels.common import CHANGES, CHUNK, FULL, LABELS_ONLY, block_bounds
+from lloyd._kernels.lloyd import _nearest_exact
 
 
 @njit(nogil=True, cache=True)
@@ -48,11 +49,11 @@ def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords):
     """Every centre's ``m`` nearest other centres, nearest first (in any order among equal
     distances: the scan that reads the table breaks ties by index itself).
 
-    OUT: nbr_index (k, m) intp, nbr_dist (k, m) float64 their distances, nbr_coords (k, m, d)
-    float64 their coordinates (contiguous for the scan), half_min (k,) half the distance to the
-    nearest other centre (∞ when k = 1). m <= k - 1; every centre not listed is at least
-    ``nbr_dist[a, m - 1]`` from centre a. Kept by insertion, not a full sort (k sorts of k
-    cost more than the pass at k = 256).
+    OUT: nbr_index (k, m) intp, nbr_dist (k, m) float64 their distances, nbr_coords (k, d, m)
+    float64 their coordinates (a feature of a centre's neighbours contiguous, for the scan),
+    half_min (k,) half the distance to the nearest other centre (∞ when k = 1). m <= k - 1;
+    every centre not listed is at least ``nbr_dist[a, m - 1]`` from centre a. Kept by
+    insertion, not a full sort (k sorts of k cost more than the pass at k = 256).
     """
     k, d = centers.shape
     m = nbr_index.shape[1]
@@ -85,34 +86,44 @@ def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords):
             nbr_index[a, q] = top[q]
             nbr_dist[a, q] = np.sqrt(top_sq[q])
             for f in range(d):
-                nbr_coords[a, q, f] = c[top[q], f]
+                nbr_coords[a, f, q] = c[top[q], f]
         half_min[a] = 0.5 * nbr_dist[a, 0] if m > 0 else np.inf
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords, k):
+def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords, k, dist_sq):
     """Row i against the centres within ``2 · own`` of its centre ``label`` (``own`` = the
-    distance to it, ``own_sq`` its square), nearest first; no other centre can be nearer.
+    distance to it, ``own_sq`` its square); no other centre can be nearer. Their distances go
+    to ``dist_sq`` (scratch) in a loop vectorised over the centres.
 
     Returns (nearest centre, first on ties; its squared distance; a lower bound on the distance
     to every other centre), or (-1, 0, 0) when the ball reaches past the table: the caller then
     measures every centre.
     """
     d = X.shape[1]
+    m = nbr_index.shape[1]
+    limit = 2.0 * own + 2.0 * margin
+    inside = 0
+    while inside < m and nbr_dist[label, inside] <= limit:
+        inside += 1
+    if inside == m and m < k - 1:  # every listed centre in the ball: others may be too
+        return -1, 0.0, 0.0
+    # a lower bound on the distance to the centres not measured (triangle inequality)
+    beyond = nbr_dist[label, inside] - own - margin if inside < m else np.inf
+    x = float(X[i, 0])
+    for q in range(inside):
+        diff = x - nbr_coords[label, 0, q]
+        dist_sq[q] = diff * diff
+    for f in range(1, d):
+        x = float(X[i, f])
+        for q in range(inside):
+            diff = x - nbr_coords[label, f, q]
+            dist_sq[q] += diff * diff
     best = label
     best_sq = own_sq
     second_sq = np.inf
-    beyond = np.inf  # a lower bound on the distance to the centres not measured
-    limit = 2.0 * own + 2.0 * margin
-    for q in range(nbr_index.shape[1]):
-        dc = nbr_dist[label, q]
-        if dc > limit:
-            beyond = dc - own - margin
-            break
-        s = 0.0
-        for f in range(d):
-            diff = float(X[i, f]) - nbr_coords[label, q, f]
-            s += diff * diff
+    for q in range(inside):
+        s = dist_sq[q]
         j = nbr_index[label, q]
         if s < best_sq or (s == best_sq and j < best):
             second_sq = best_sq
@@ -120,9 +131,6 @@ def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords
             best = j
         else:
             second_sq = min(second_sq, s)
-    else:
-        if nbr_index.shape[1] < k - 1:  # every listed centre in the ball: others may be too
-            return -1, 0.0, 0.0
     return best, best_sq, min(np.sqrt(second_sq), beyond)
 
 
@@ -218,7 +226,7 @@ def _two_smallest_4_lanes(dist_sq):
     return best, best_sq, second_sq
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _nearest_two(X, i, label, own_sq, own, margin, centers_t, dist_sq, ball, nbr_index, nbr_dist,
                  nbr_coords):
     """For a row whose bounds failed: (nearest centre, its distance, a lower bound on the
@@ -227,7 +235,7 @@ def _nearest_two(X, i, label, own_sq, own, margin, centers_t, dist_sq, ball, nbr
     k = centers_t.shape[1]
     if ball:
         best, best_sq, lb = _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist,
-                                       nbr_coords, k)
+                                       nbr_coords, k, dist_sq)
         if best >= 0:
             return best, np.sqrt(best_sq), lb
     _distances_to_all(X, i, centers_t, dist_sq)
@@ -302,3 +310,139 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                 weights[label] += w
                 for f in range(d):
                     sums[label, f] += w * X[i, f]
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
+                       block_sums, block_weights, block_counts, mode):
+    """``hamerly_pass`` for high dimension: the rows whose bounds fail are measured together.
+
+    Each chunk of rows is checked against its bounds first; the rows that fail are copied into
+    a buffer and their scores ``‖c‖² − 2 x·c`` for every centre are one BLAS product (the caller
+    pins BLAS to one thread), scanned for the best two as in the dense Lloyd pass, near-ties
+    re-measured directly in float64 so the label is the exact argmin. The new upper bound is the
+    distance to that centre measured directly; the new lower bound is the second-best score
+    less its rounding bound. Early on, when most rows fail, this is the dense Lloyd pass; once
+    the bounds hold it reads a few numbers a row.
+
+    Same arguments as ``hamerly_pass`` without the neighbour table, but what is reported is
+    chosen by ``mode`` as in ``elkan.elkan_pass``: with ``common.CHANGES`` only the rows whose
+    label changed move their share from the old cluster to the new one (block_counts (B, k):
+    the change in rows per cluster), so the rows whose bounds held are not read at all.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = block_sums.shape[0]
+    max1 = 0.0
+    max2 = 0.0
+    arg1 = -1
+    for j in range(k):
+        s = shift[j]
+        if s > max1:
+            max2 = max1
+            max1 = s
+            arg1 = j
+        elif s > max2:
+            max2 = s
+    centers_m2 = np.empty((k, d), dtype=X.dtype)
+    centers_sq = np.empty(k, dtype=X.dtype)
+    centers_sq_max = 0.0
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            centers_m2[j, f] = -2.0 * centers[j, f]
+            s += centers[j, f] * centers[j, f]
+        centers_sq[j] = s
+        centers_sq_max = max(centers_sq_max, s)
+    tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        sums = block_sums[b]
+        weights = block_weights[b]
+        counts = block_counts[b]
+        if mode != LABELS_ONLY:
+            sums[:] = 0.0
+            weights[:] = 0.0
+            counts[:] = 0
+        rows = np.empty(CHUNK, dtype=np.intp)
+        xb = np.empty((CHUNK, d), dtype=X.dtype)
+        scores = np.empty((k, CHUNK), dtype=X.dtype)
+        best = np.empty(CHUNK, dtype=X.dtype)
+        second = np.empty(CHUNK, dtype=X.dtype)
+        best_j = np.empty(CHUNK, dtype=X.dtype)
+        for c0 in range(start, stop, CHUNK):
+            c1 = min(stop, c0 + CHUNK)
+            m = 0
+            for i in range(c0, c1):
+                label = labels[i]
+                ub = upper[i] + shift[label] + margin
+                lb = lower[i] - (max2 if label == arg1 else max1) - margin
+                bound = max(half_min[label], lb)
+                if ub + margin >= bound:
+                    s = 0.0
+                    for f in range(d):
+                        diff = float(X[i, f]) - float(centers[label, f])
+                        s += diff * diff
+                    ub = np.sqrt(s)
+                    if ub + margin >= bound:
+                        rows[m] = i
+                        for f in range(d):
+                            xb[m, f] = X[i, f]
+                        m += 1
+                upper[i] = ub
+                lower[i] = lb
+            if m > 0:
+                chunk_scores = scores
+                if m == CHUNK:
+                    np.dot(centers_m2, xb.T, scores)
+                else:
+                    chunk_scores = np.dot(centers_m2, xb[:m].T)
+                best[:] = np.inf
+                second[:] = np.inf
+                best_j[:] = 0.0
+                for j in range(k):
+                    cj = centers_sq[j]
+                    fj = X.dtype.type(j)
+                    row = chunk_scores[j]
+                    for r in range(m):
+                        v = cj + row[r]
+                        second[r] = min(second[r], max(best[r], v))
+                        better = v < best[r]
+                        best[r] = v if better else best[r]
+                        best_j[r] = fj if better else best_j[r]
+                for r in range(m):
+                    i = rows[r]
+                    label = int(best_j[r])
+                    x_sq = 0.0
+                    for f in range(d):
+                        x_sq += float(xb[r, f]) * float(xb[r, f])
+                    err = tie_factor * (x_sq + centers_sq_max)
+                    others = float(second[r])
+                    if k > 1 and float(second[r]) - float(best[r]) <= err:
+                        label = _nearest_exact(xb, r, centers)
+                        others = float(best[r])  # the lowest score bounds every centre
+                    s = 0.0
+                    for f in range(d):
+                        diff = float(xb[r, f]) - float(centers[label, f])
+                        s += diff * diff
+                    old = labels[i]
+                    labels[i] = label
+                    upper[i] = np.sqrt(s)
+                    lower[i] = np.sqrt(max(0.0, x_sq + others - err)) if k > 1 else np.inf
+                    if mode == CHANGES and label != old:
+                        w = sample_weight[i]
+                        weights[label] += w
+                        weights[old] -= w
+                        counts[label] += 1
+                        counts[old] -= 1
+                        for f in range(d):
+                            v = w * xb[r, f]
+                            sums[label, f] += v
+                            sums[old, f] -= v
+            if mode == FULL:
+                for i in range(c0, c1):
+                    label = labels[i]
+                    w = sample_weight[i]
+                    weights[label] += w
+                    for f in range(d):
+                        sums[label, f] += w * X[i, f]
