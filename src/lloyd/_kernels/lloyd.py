@@ -98,21 +98,36 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
             load_columns(X, c0, m, off, x0, x1, x2, x3)
             best_dist[:] = np.inf
             best_j[:] = 0.0
-            for j in range(k):
-                a0 = c[j, 0]
-                a1 = c[j, 1]
-                a2 = c[j, 2]
-                a3 = c[j, 3]
-                fj = float(j)
-                for i in range(_LOW_D_CHUNK):
-                    e0 = x0[i] - a0
-                    e1 = x1[i] - a1
-                    e2 = x2[i] - a2
-                    e3 = x3[i] - a3
-                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
-                    better = dist < best_dist[i]
-                    best_dist[i] = dist if better else best_dist[i]
-                    best_j[i] = fj if better else best_j[i]
+            if d <= 3:  # the fourth, zero term adds nothing: the same sums without it
+                for j in range(k):
+                    a0 = c[j, 0]
+                    a1 = c[j, 1]
+                    a2 = c[j, 2]
+                    fj = float(j)
+                    for i in range(_LOW_D_CHUNK):
+                        e0 = x0[i] - a0
+                        e1 = x1[i] - a1
+                        e2 = x2[i] - a2
+                        dist = e0 * e0 + e1 * e1 + e2 * e2
+                        better = dist < best_dist[i]
+                        best_dist[i] = dist if better else best_dist[i]
+                        best_j[i] = fj if better else best_j[i]
+            else:
+                for j in range(k):
+                    a0 = c[j, 0]
+                    a1 = c[j, 1]
+                    a2 = c[j, 2]
+                    a3 = c[j, 3]
+                    fj = float(j)
+                    for i in range(_LOW_D_CHUNK):
+                        e0 = x0[i] - a0
+                        e1 = x1[i] - a1
+                        e2 = x2[i] - a2
+                        e3 = x3[i] - a3
+                        dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                        better = dist < best_dist[i]
+                        best_dist[i] = dist if better else best_dist[i]
+                        best_j[i] = fj if better else best_j[i]
             for i in range(m):
                 label = int(best_j[i])
                 labels[c0 + i] = label
