@@ -50,6 +50,9 @@ MAX_COLORS = 256
 _COARSE_DROP_BITS = 2
 #: Seed through the coarse histogram only when it still has this many bins per colour.
 _COARSE_MIN_BINS_PER_COLOR = 4
+#: n_init='auto': this many restarts below _AUTO_ONE_RESTART_MIN_COLORS colours, one from there.
+_AUTO_RESTARTS = 3
+_AUTO_ONE_RESTART_MIN_COLORS = 128
 #: From this many colours the palette is fitted with Hamerly's algorithm.
 _HAMERLY_MIN_COLORS = 64
 
@@ -232,7 +235,7 @@ class QuantizedImage:
 
 
 def quantize(image, n_colors: int = 16, *, color_space: str = "rgb", dither=False,
-             init="k-means++", n_init: int = 3, max_iter: int = 300, tol: float = 1e-4,
+             init="k-means++", n_init="auto", max_iter: int = 300, tol: float = 1e-4,
              random_state=None, frames: str = "first") -> QuantizedImage:
     """Reduce an image to at most ``n_colors`` colours by k-means on its distinct colours.
 
@@ -262,8 +265,11 @@ default='k-means++'
         How the restarts start; an array gives the starting palette as sRGB (and alpha) on the
         0–255 scale (one row less when the image has fully transparent pixels: they keep an
         entry of their own).
-    n_init : int, default=3
-        Restarts; the one with the lowest inertia is refined.
+    n_init : int or 'auto', default='auto'
+        Restarts; the one with the lowest inertia is refined. 'auto' is 3 below 128 colours and
+        1 from 128: with many clusters the restarts' local optima differ little (on
+        scikit-image's photographs 3 restarts gain 0.05 dB at 16 colours, 0.004 at 256, where
+        each costs a k-means++ seeding of 255 steps).
     max_iter : int, default=300
         Iterations of each k-means run at most.
     tol : float, default=1e-4
@@ -304,6 +310,10 @@ default='k-means++'
     strength = _check_dither(dither)
     if isinstance(init, str) and init not in ("k-means++", "random"):
         raise ValueError(f"init={init!r} must be 'k-means++', 'random' or an array of colours.")
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise ValueError(f"n_init must be an integer >= 1 or 'auto', got {n_init!r}.")
+        n_init = _AUTO_RESTARTS if n_colors < _AUTO_ONE_RESTART_MIN_COLORS else 1
     n_init = _check_positive_int(n_init, "n_init")
     max_iter = _check_positive_int(max_iter, "max_iter")
     if not isinstance(tol, numbers.Real) or not tol >= 0:
