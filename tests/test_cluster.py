@@ -474,3 +474,33 @@ def test_is_same_clustering_matches_a_relabelling_only():
     assert _is_same_clustering(a, np.array([2, 2, 0, 1, 1, 0]), 3)
     assert not _is_same_clustering(a, np.array([2, 2, 0, 1, 0, 0]), 3)
     assert not _is_same_clustering(a, np.array([2, 1, 0, 1, 1, 0]), 3)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
+    """The float32 low-dimension pass measures in float32 and re-measures near-ties in float64:
+    on a lattice with exact ties and ties broken by one float32 ulp, its labels and sums equal
+    those of the float64-measuring pass, bit for bit."""
+    from lloyd._kernels import common
+    from lloyd._kernels.lloyd import _lloyd_pass_low_d, _lloyd_pass_low_d32
+
+    rng = np.random.default_rng(d)
+    X = rng.integers(-4, 5, size=(5000, d)).astype(np.float32)
+    X[::3] += np.float32(1e-6) * rng.choice([-1, 1], size=(len(X[::3]), d))  # near-ties
+    centers = (rng.integers(-8, 9, size=(40, d)) / 2).astype(np.float32)  # midpoints: ties
+    centers[5] = centers[2]  # duplicate centres tie exactly everywhere
+    w = rng.uniform(0.5, 2, size=len(X)).astype(np.float32)
+    nb = common.n_blocks(len(X), 40, d)
+    out = []
+    for kernel, extra in ((_lloyd_pass_low_d32, ()), (_lloyd_pass_low_d, (np.zeros(0, np.float32),))):
+        labels = np.empty(len(X), np.int32)
+        sums, weights = np.empty((nb, 40, d)), np.empty((nb, 40))
+        kernel(X, w, centers, labels, sums, weights, True, *extra)
+        out.append((labels, sums, weights))
+    (l32, s32, w32), (l64, s64, w64) = out
+    np.testing.assert_array_equal(l32, l64)
+    np.testing.assert_array_equal(s32, s64)
+    np.testing.assert_array_equal(w32, w64)
+    # and the labels are the float64 argmin, first centre on ties
+    dist = ((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(2)
+    np.testing.assert_array_equal(l32, np.argmin(dist, axis=1))

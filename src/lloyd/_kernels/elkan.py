@@ -18,7 +18,7 @@ def _sqdist(X, i, centers, j):
     Hamerly's kernels compute, so near-tie decisions on it are theirs."""
     s = 0.0
     for f in range(X.shape[1]):
-        diff = float(X[i, f]) - float(centers[j, f])
+        diff = np.float64(X[i, f]) - np.float64(centers[j, f])
         s += diff * diff
     return s
 
@@ -32,14 +32,14 @@ def _sqdist_fast(X, i, centers, j):
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     d8 = d - d % 8
     for f in range(0, d8, 8):
-        a0 = float(X[i, f]) - float(centers[j, f])
-        a1 = float(X[i, f + 1]) - float(centers[j, f + 1])
-        a2 = float(X[i, f + 2]) - float(centers[j, f + 2])
-        a3 = float(X[i, f + 3]) - float(centers[j, f + 3])
-        a4 = float(X[i, f + 4]) - float(centers[j, f + 4])
-        a5 = float(X[i, f + 5]) - float(centers[j, f + 5])
-        a6 = float(X[i, f + 6]) - float(centers[j, f + 6])
-        a7 = float(X[i, f + 7]) - float(centers[j, f + 7])
+        a0 = np.float64(X[i, f]) - np.float64(centers[j, f])
+        a1 = np.float64(X[i, f + 1]) - np.float64(centers[j, f + 1])
+        a2 = np.float64(X[i, f + 2]) - np.float64(centers[j, f + 2])
+        a3 = np.float64(X[i, f + 3]) - np.float64(centers[j, f + 3])
+        a4 = np.float64(X[i, f + 4]) - np.float64(centers[j, f + 4])
+        a5 = np.float64(X[i, f + 5]) - np.float64(centers[j, f + 5])
+        a6 = np.float64(X[i, f + 6]) - np.float64(centers[j, f + 6])
+        a7 = np.float64(X[i, f + 7]) - np.float64(centers[j, f + 7])
         s0 += a0 * a0
         s1 += a1 * a1
         s2 += a2 * a2
@@ -49,7 +49,7 @@ def _sqdist_fast(X, i, centers, j):
         s6 += a6 * a6
         s7 += a7 * a7
     for f in range(d8, d):
-        a0 = float(X[i, f]) - float(centers[j, f])
+        a0 = np.float64(X[i, f]) - np.float64(centers[j, f])
         s0 += a0 * a0
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 

@@ -35,7 +35,7 @@ def half_min_distances(centers, half_min):
         for b in range(a + 1, k):
             s = 0.0
             for f in range(d):
-                diff = float(centers[a, f]) - float(centers[b, f])
+                diff = np.float64(centers[a, f]) - np.float64(centers[b, f])
                 s += diff * diff
             h = 0.5 * np.sqrt(s)
             if h < half_min[a]:
@@ -110,12 +110,12 @@ def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords
         return -1, 0.0, 0.0
     # a lower bound on the distance to the centres not measured (triangle inequality)
     beyond = nbr_dist[label, inside] - own - margin if inside < m else np.inf
-    x = float(X[i, 0])
+    x = np.float64(X[i, 0])
     for q in range(inside):
         diff = x - nbr_coords[label, 0, q]
         dist_sq[q] = diff * diff
     for f in range(1, d):
-        x = float(X[i, f])
+        x = np.float64(X[i, f])
         for q in range(inside):
             diff = x - nbr_coords[label, f, q]
             dist_sq[q] += diff * diff
@@ -141,7 +141,7 @@ def center_moves(centers_old, centers_new, shift):
     for j in range(k):
         s = 0.0
         for f in range(d):
-            diff = float(centers_new[j, f]) - float(centers_old[j, f])
+            diff = np.float64(centers_new[j, f]) - np.float64(centers_old[j, f])
             s += diff * diff
         shift[j] = np.sqrt(s)
 
@@ -151,12 +151,12 @@ def _distances_to_all(X, i, centers_t, dist_sq):
     """OUT: dist_sq[j] = ‖x_i − c_j‖² in float64 (vectorised over the centres)."""
     d, k = centers_t.shape
     # The first feature assigns rather than adds: zeroing first becomes a memset call per row.
-    x = float(X[i, 0])
+    x = np.float64(X[i, 0])
     for j in range(k):
         diff = x - centers_t[0, j]
         dist_sq[j] = diff * diff
     for f in range(1, d):
-        x = float(X[i, f])
+        x = np.float64(X[i, f])
         for j in range(k):
             diff = x - centers_t[f, j]
             dist_sq[j] += diff * diff
@@ -296,7 +296,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
             if ub + margin >= bound:
                 s = 0.0
                 for f in range(d):
-                    diff = float(X[i, f]) - centers_t[f, label]
+                    diff = np.float64(X[i, f]) - centers_t[f, label]
                     s += diff * diff
                 ub = np.sqrt(s)
                 if ub + margin >= bound:
@@ -381,7 +381,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                 if ub + margin >= bound:
                     s = 0.0
                     for f in range(d):
-                        diff = float(X[i, f]) - float(centers[label, f])
+                        diff = np.float64(X[i, f]) - np.float64(centers[label, f])
                         s += diff * diff
                     ub = np.sqrt(s)
                     if ub + margin >= bound:
@@ -415,15 +415,15 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                     label = int(best_j[r])
                     x_sq = 0.0
                     for f in range(d):
-                        x_sq += float(xb[r, f]) * float(xb[r, f])
+                        x_sq += np.float64(xb[r, f]) * np.float64(xb[r, f])
                     err = tie_factor * (x_sq + centers_sq_max)
-                    others = float(second[r])
-                    if k > 1 and float(second[r]) - float(best[r]) <= err:
+                    others = np.float64(second[r])
+                    if k > 1 and np.float64(second[r]) - np.float64(best[r]) <= err:
                         label = _nearest_exact(xb, r, centers)
-                        others = float(best[r])  # the lowest score bounds every centre
+                        others = np.float64(best[r])  # the lowest score bounds every centre
                     s = 0.0
                     for f in range(d):
-                        diff = float(xb[r, f]) - float(centers[label, f])
+                        diff = np.float64(xb[r, f]) - np.float64(centers[label, f])
                         s += diff * diff
                     old = labels[i]
                     labels[i] = label

@@ -23,7 +23,7 @@ def _nearest_exact(X, i, centers):
     for j in range(centers.shape[0]):
         s = 0.0
         for f in range(X.shape[1]):
-            diff = float(X[i, f]) - float(centers[j, f])
+            diff = np.float64(X[i, f]) - np.float64(centers[j, f])
             s += diff * diff
         if s < best_dist:
             best_dist = s
@@ -49,7 +49,9 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, upd
         offset = np.zeros(0, dtype=X.dtype)
     else:
         offset = np.ascontiguousarray(offset, dtype=X.dtype)
-    if X.shape[1] <= LOW_D_MAX:
+    if X.shape[1] <= LOW_D_MAX and X.dtype == np.float32 and offset.shape[0] == 0:
+        _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_weights, update)
+    elif X.shape[1] <= LOW_D_MAX:
         _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update,
                           offset)
     else:
@@ -219,7 +221,7 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
                 if k > 1:
                     x_sq = 0.0
                     for f in range(d):
-                        x_sq += float(xb[r, f]) * float(xb[r, f])
+                        x_sq += np.float64(xb[r, f]) * np.float64(xb[r, f])
                     if second[r] - best[r] <= tie_factor * (x_sq + centers_sq_max):
                         label = _nearest_exact(xb, r, centers)
                 labels[c0 + r] = label
@@ -228,3 +230,80 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
                     weights[label] += w
                     for f in range(d):
                         sums[label, f] += w * xb[r, f]
+
+
+#: A float32 distance (sum of up to 4 squares of rounded differences) is within this many
+#: float32 epsilons of the exact one, relative to it (one rounding a subtraction, a square and
+#: an addition each, with room to spare).
+_F32_DIST_EPS = 16.0 * float(np.finfo(np.float32).eps)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_weights, update):
+    """``_lloyd_pass_low_d`` for float32 data: distances in float32, twice the lanes a vector.
+
+    The best and second-best distances of every row are kept; where they are closer than
+    float32 rounding could make them, the row is re-measured in float64 over every centre
+    (``_nearest_exact``), so the labels are those of the float64 kernel, ties included.
+    Same arguments as ``_lloyd_pass_low_d`` without ``offset``.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = block_sums.shape[0]
+    c = np.zeros((k, 4), dtype=np.float32)
+    for j in range(k):
+        for f in range(d):
+            c[j, f] = centers[j, f]
+    inf32 = np.float32(np.inf)
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        if update:
+            block_sums[b] = 0.0
+            block_weights[b] = 0.0
+        x0 = np.zeros(_LOW_D_CHUNK, dtype=np.float32)
+        x1 = np.zeros(_LOW_D_CHUNK, dtype=np.float32)
+        x2 = np.zeros(_LOW_D_CHUNK, dtype=np.float32)
+        x3 = np.zeros(_LOW_D_CHUNK, dtype=np.float32)
+        best = np.empty(_LOW_D_CHUNK, dtype=np.float32)
+        second = np.empty(_LOW_D_CHUNK, dtype=np.float32)
+        best_j = np.empty(_LOW_D_CHUNK, dtype=np.float32)  # exact up to 2**24 centres
+        for c0 in range(start, stop, _LOW_D_CHUNK):
+            m = min(stop, c0 + _LOW_D_CHUNK) - c0
+            for i in range(m):
+                x0[i] = X[c0 + i, 0]
+                if d > 1:
+                    x1[i] = X[c0 + i, 1]
+                if d > 2:
+                    x2[i] = X[c0 + i, 2]
+                if d > 3:
+                    x3[i] = X[c0 + i, 3]
+            best[:] = inf32
+            second[:] = inf32
+            best_j[:] = 0.0
+            for j in range(k):
+                a0 = c[j, 0]
+                a1 = c[j, 1]
+                a2 = c[j, 2]
+                a3 = c[j, 3]
+                fj = np.float32(j)
+                for i in range(_LOW_D_CHUNK):
+                    e0 = x0[i] - a0
+                    e1 = x1[i] - a1
+                    e2 = x2[i] - a2
+                    e3 = x3[i] - a3
+                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                    second[i] = min(second[i], max(best[i], dist))  # branch-free
+                    better = dist < best[i]
+                    best[i] = dist if better else best[i]
+                    best_j[i] = fj if better else best_j[i]
+            for i in range(m):
+                label = int(best_j[i])
+                if k > 1 and second[i] - best[i] <= _F32_DIST_EPS * second[i]:
+                    label = _nearest_exact(X, c0 + i, centers)
+                labels[c0 + i] = label
+                if update:
+                    w = sample_weight[c0 + i]
+                    block_weights[b, label] += w
+                    for f in range(d):
+                        block_sums[b, label, f] += w * X[c0 + i, f]
+

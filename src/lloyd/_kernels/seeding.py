@@ -80,11 +80,11 @@ def candidate_potentials(X, sample_weight, closest, candidates, block_pots):
         dist = np.empty(n_cand)
         for i in range(start, stop):
             ci = closest[i]
-            w = float(sample_weight[i])
+            w = np.float64(sample_weight[i])
             for t in range(n_cand):
                 dist[t] = 0.0
             for f in range(d):
-                xf = float(X[i, f])
+                xf = np.float64(X[i, f])
                 for t in range(n_cand):
                     diff = xf - cand_t[f, t]
                     dist[t] += diff * diff
@@ -193,7 +193,7 @@ def product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest, product
                 i = c0 + r
                 xs = x_sq[i]
                 near = closest[i]
-                w = float(sample_weight[i])
+                w = np.float64(sample_weight[i])
                 for t in range(n_cand):
                     g = chunk[r, t]
                     products[i, t] = g
@@ -216,7 +216,7 @@ def product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest, 
             dist = max(x_sq[i] - 2.0 * products[i, choice] + c_sq, 0.0)
             if dist < closest[i]:
                 closest[i] = dist
-            acc += float(sample_weight[i]) * closest[i]
+            acc += np.float64(sample_weight[i]) * closest[i]
         block_pot[b] = acc
 
 

@@ -76,7 +76,7 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
                 p_own = position[label]
                 s_own = 0.0
                 for f in range(d):
-                    diff = float(X[i, f]) - centers_t[f, p_own]
+                    diff = np.float64(X[i, f]) - centers_t[f, p_own]
                     s_own += diff * diff
                 ub = np.sqrt(s_own)
                 if ub + margin >= closest_group:
@@ -88,12 +88,12 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
                             continue
                         g0 = group_start[g]
                         g1 = group_start[g + 1]
-                        x = float(X[i, 0])
+                        x = np.float64(X[i, 0])
                         for p in range(g0, g1):
                             diff = x - centers_t[0, p]
                             dist_sq[p] = diff * diff
                         for f in range(1, d):
-                            x = float(X[i, f])
+                            x = np.float64(X[i, f])
                             for p in range(g0, g1):
                                 diff = x - centers_t[f, p]
                                 dist_sq[p] += diff * diff
