@@ -16,7 +16,7 @@ from lloyd._kernels.common import CHUNK, block_bounds, load_columns
 def _sqdist_rows(X, i, r):
     s = 0.0
     for f in range(X.shape[1]):
-        diff = X[i, f] - X[r, f]
+        diff = np.float64(X[i, f]) - np.float64(X[r, f])
         s += diff * diff
     return s
 
