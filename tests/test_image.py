@@ -302,15 +302,16 @@ def test_bad_options_are_named(kwargs, message):
         quantize(_photo(), **options)
 
 
-@pytest.mark.parametrize(("n_colors", "restarts"), [(16, 3), (127, 3), (128, 1), (256, 1)])
-def test_auto_restarts_are_three_below_128_colours_and_one_from_there(n_colors, restarts):
+@pytest.mark.parametrize(("n_colors", "restarts"), [(16, 8), (31, 8), (32, 3), (127, 3),
+                                                   (128, 1), (256, 1)])
+def test_auto_restarts_follow_the_palette_size(n_colors, restarts):
     rng = np.random.default_rng(5)
     image = rng.integers(0, 256, size=(96, 96, 3), dtype=np.uint8)
     auto = quantize(image, n_colors, random_state=3)
     explicit = quantize(image, n_colors, n_init=restarts, random_state=3)
     assert auto.to_png() == explicit.to_png()
     if n_colors in (16, 256):  # here the other count gives another palette: the test can fail
-        other = quantize(image, n_colors, n_init=4 - restarts, random_state=3)
+        other = quantize(image, n_colors, n_init=3 if restarts != 3 else 1, random_state=3)
         assert not np.array_equal(auto.palette, other.palette)
 
 
