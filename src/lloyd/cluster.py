@@ -377,8 +377,11 @@ default='k-means++'
 #: Up to this many features Lloyd's low-dimension kernel runs for few clusters (see
 #: choose_algorithm); the same bound as ``lloyd._kernels.lloyd.LOW_D_MAX``, which imports numba.
 LOW_D_MAX = 4
-#: From this many clusters, at low dimension, Hamerly's bounds and ball scans beat it.
+#: From this many clusters, at low dimension, Hamerly's bounds and ball scans beat it ...
 LOW_D_HAMERLY_MIN_CLUSTERS = 128
+#: ... when its two float64 bounds a row take at most this many bytes (the low-dimension Lloyd
+#: pass keeps nothing per row: 5·10⁶ colours fit in 115 MB over X, as the README promises).
+LOW_D_HAMERLY_MAX_BOUNDS_BYTES = 64 * 2**20
 #: Above this many features, Elkan runs for at most ELKAN_MAX_CLUSTERS clusters ...
 ELKAN_MIN_FEATURES = 33
 ELKAN_MAX_CLUSTERS = 32
@@ -393,8 +396,10 @@ def choose_algorithm(n_samples, n_features, n_clusters, dtype):
       low-dimension kernel measures every distance directly in a loop vectorised over rows; at
       (10⁶, 3, 16) it is 2× faster than Hamerly, whose per-row bound bookkeeping costs as much
       as the few distances it skips (at (10⁶, 3, 64) still 47 against 55 ms/iteration).
-    - ``n_features <= 4`` and 128 clusters or more: 'hamerly', whose failing rows measure only
-      the centres within twice their distance: 88 against 156 ms/iteration at (10⁶, 3, 256).
+    - ``n_features <= 4``, 128 clusters or more and at most 64 MiB of bounds (16 bytes a row,
+      4·10⁶ rows): 'hamerly', whose failing rows measure only the centres within twice their
+      distance: 88 against 156 ms/iteration at (10⁶, 3, 256). More rows stay with 'lloyd',
+      which needs no memory per row.
     - more than 32 features, few clusters (``n_clusters <= 32``) and Elkan's n × k bounds
       under 256 MiB: 'elkan', whose k bounds per row skip nearly every distance in high
       dimension, and which reads only the rows that changed cluster (49 ms/iteration against
@@ -409,7 +414,10 @@ def choose_algorithm(n_samples, n_features, n_clusters, dtype):
     the same start.
     """
     if n_features <= LOW_D_MAX:
-        return "lloyd" if n_clusters < LOW_D_HAMERLY_MIN_CLUSTERS else "hamerly"
+        if (n_clusters >= LOW_D_HAMERLY_MIN_CLUSTERS
+                and 16 * n_samples <= LOW_D_HAMERLY_MAX_BOUNDS_BYTES):
+            return "hamerly"
+        return "lloyd"
     bounds_bytes = n_samples * n_clusters * np.dtype(dtype).itemsize
     if (n_features >= ELKAN_MIN_FEATURES and n_clusters <= ELKAN_MAX_CLUSTERS
             and bounds_bytes <= ELKAN_MAX_BOUNDS_BYTES):
