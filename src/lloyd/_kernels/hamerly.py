@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from lloyd._kernels.common import CHANGES, CHUNK, FULL, LABELS_ONLY, block_bounds
-from lloyd._kernels.lloyd import _nearest_exact
+from lloyd._kernels.lloyd import _nearest_exact, best_two_scores, score_centers
 
 
 @njit(nogil=True, cache=True)
@@ -246,6 +246,24 @@ def _nearest_two(X, i, label, own_sq, own, margin, centers_t, dist_sq, ball, nbr
     return best, np.sqrt(best_sq), np.sqrt(second_sq)
 
 
+@njit(nogil=True, cache=True)
+def _two_largest(shift):
+    """(largest, second largest, index of the largest) of the centres' shifts: a row's lower
+    bound loosens by the largest shift of a centre other than its own."""
+    max1 = 0.0
+    max2 = 0.0
+    arg1 = -1
+    for j in range(shift.shape[0]):
+        s = shift[j]
+        if s > max1:
+            max2 = max1
+            max1 = s
+            arg1 = j
+        elif s > max2:
+            max2 = s
+    return max1, max2, arg1
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
                  block_sums, block_weights, update, nbr_index, nbr_dist, nbr_coords):
@@ -263,19 +281,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
     ball = nbr_index.shape[0] == k and k > 1
-    # The largest and second-largest shifts: a row's lower bound loosens by the largest shift
-    # of a centre other than its own.
-    max1 = 0.0
-    max2 = 0.0
-    arg1 = -1
-    for j in range(k):
-        s = shift[j]
-        if s > max1:
-            max2 = max1
-            max1 = s
-            arg1 = j
-        elif s > max2:
-            max2 = s
+    max1, max2, arg1 = _two_largest(shift)
     centers_t = np.empty((d, k))
     for j in range(k):
         for f in range(d):
@@ -333,27 +339,10 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    max1 = 0.0
-    max2 = 0.0
-    arg1 = -1
-    for j in range(k):
-        s = shift[j]
-        if s > max1:
-            max2 = max1
-            max1 = s
-            arg1 = j
-        elif s > max2:
-            max2 = s
+    max1, max2, arg1 = _two_largest(shift)
     centers_m2 = np.empty((k, d), dtype=X.dtype)
     centers_sq = np.empty(k, dtype=X.dtype)
-    centers_sq_max = 0.0
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            centers_m2[j, f] = -2.0 * centers[j, f]
-            s += centers[j, f] * centers[j, f]
-        centers_sq[j] = s
-        centers_sq_max = max(centers_sq_max, s)
+    centers_sq_max = score_centers(centers, centers_m2, centers_sq)
     tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
@@ -397,19 +386,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                     np.dot(centers_m2, xb.T, scores)
                 else:
                     chunk_scores = np.dot(centers_m2, xb[:m].T)
-                best[:] = np.inf
-                second[:] = np.inf
-                best_j[:] = 0.0
-                for j in range(k):
-                    cj = centers_sq[j]
-                    fj = X.dtype.type(j)
-                    row = chunk_scores[j]
-                    for r in range(m):
-                        v = cj + row[r]
-                        second[r] = min(second[r], max(best[r], v))
-                        better = v < best[r]
-                        best[r] = v if better else best[r]
-                        best_j[r] = fj if better else best_j[r]
+                best_two_scores(chunk_scores, centers_sq, m, best, second, best_j)
                 for r in range(m):
                     i = rows[r]
                     label = int(best_j[r])

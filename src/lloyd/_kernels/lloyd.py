@@ -31,6 +31,44 @@ def _nearest_exact(X, i, centers):
     return best
 
 
+@njit(nogil=True, cache=True)
+def score_centers(centers, centers_m2, centers_sq):
+    """OUT: centers_m2 = −2·centers (exact: a power of two, so one matrix product gives −2 x·c)
+    and centers_sq = ‖c‖², in the centres' dtype; returns max ‖c‖² (for the rounding bound)."""
+    k, d = centers.shape
+    centers_sq_max = 0.0
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            centers_m2[j, f] = -2.0 * centers[j, f]
+            s += centers[j, f] * centers[j, f]
+        centers_sq[j] = s
+        centers_sq_max = max(centers_sq_max, s)
+    return centers_sq_max
+
+
+@njit(nogil=True, cache=True, inline="always")
+def best_two_scores(chunk_scores, centers_sq, m, best, second, best_j):
+    """OUT: for the first m rows of a chunk whose products with every centre are
+    ``chunk_scores`` (k, ≥ m), the best and second-best scores ‖c‖² − 2 x·c and the best
+    centre (as a float: one select type keeps the loop vectorised; the first on ties). One
+    centre at a time over all rows, vectorised: a per-row argmin is a chain of dependent
+    comparisons."""
+    best[:] = np.inf
+    second[:] = np.inf
+    best_j[:] = 0.0
+    for j in range(centers_sq.shape[0]):
+        cj = centers_sq[j]
+        fj = best_j.dtype.type(j)
+        row = chunk_scores[j]
+        for r in range(m):
+            v = cj + row[r]
+            second[r] = min(second[r], max(best[r], v))  # branch-free
+            better = v < best[r]
+            best[r] = v if better else best[r]
+            best_j[r] = fj if better else best_j[r]
+
+
 #: Up to this many features the low-dimension kernel runs (features padded to 4 with zeros).
 LOW_D_MAX = 4
 #: Rows per chunk of the low-dimension kernel (4 columns of float64: 16 KiB in L1).
@@ -161,17 +199,9 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    # −2·C is exact (a power of two): one matrix product gives −2 x·c, and the scan adds ‖c‖².
     centers_m2 = np.empty((k, d), dtype=X.dtype)
     centers_sq = np.empty(k, dtype=X.dtype)
-    centers_sq_max = 0.0
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            centers_m2[j, f] = -2.0 * centers[j, f]
-            s += centers[j, f] * centers[j, f]
-        centers_sq[j] = s
-        centers_sq_max = max(centers_sq_max, s)
+    centers_sq_max = score_centers(centers, centers_m2, centers_sq)
     # A bound on the rounding error of two scores, relative to ‖x‖² + max ‖c‖².
     tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
     centring = offset.shape[0] > 0
@@ -203,19 +233,7 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
                 np.dot(centers_m2, xb.T, scores)
             else:  # a block's last, shorter chunk (numba's ``out`` must be C-contiguous)
                 chunk_scores = np.dot(centers_m2, xb.T)
-            best[:] = np.inf
-            second[:] = np.inf
-            best_j[:] = 0.0
-            for j in range(k):
-                cj = centers_sq[j]
-                fj = X.dtype.type(j)
-                row = chunk_scores[j]
-                for r in range(m):
-                    v = cj + row[r]
-                    second[r] = min(second[r], max(best[r], v))  # branch-free
-                    better = v < best[r]
-                    best[r] = v if better else best[r]
-                    best_j[r] = fj if better else best_j[r]
+            best_two_scores(chunk_scores, centers_sq, m, best, second, best_j)
             for r in range(m):
                 label = int(best_j[r])
                 if k > 1:
