@@ -12,6 +12,8 @@ from lloyd._validation import check_data, check_n_clusters
 
 __all__ = ["kmeans_plusplus"]
 
+#: k-means++ sums its potentials over blocks of at least this many rows (fixed by the shape).
+SEEDING_BLOCK_ROWS = 8192
 #: Above this many features the candidates' distances are a BLAS matrix product.
 BLAS_SEEDING_MIN_FEATURES = 16
 
@@ -95,7 +97,10 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     n_samples, n_features = X.shape
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    n_blocks = common.n_blocks(n_samples, n_local_trials, 1)
+    # Blocks of at least SEEDING_BLOCK_ROWS rows: each step launches its kernels once per
+    # block, and on a palette's 16k colours 64 small blocks cost more than the distances.
+    n_blocks = min(common.n_blocks(n_samples, n_local_trials, 1),
+                   max(1, n_samples // SEEDING_BLOCK_ROWS))
     centers = np.empty((n_clusters, n_features), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
 
