@@ -104,6 +104,10 @@ def test_scaling_x_scales_the_centres(problem, scale):
 @given(problems(), st.data())
 def test_duplicating_a_row_equals_doubling_its_weight(problem, data):
     X, init = problem
+    # Duplicate starting centres leave clusters empty, and the farthest row that refills one
+    # is then chosen among rows whose distances tie up to the rounding of centring X, which
+    # differs between the two problems (their means differ): not the property under test.
+    assume(len(np.unique(init, axis=0)) == len(init))
     row = data.draw(st.integers(0, len(X) - 1))
     w = np.ones(len(X))
     w[row] = 2.0
