@@ -64,6 +64,12 @@ def test_inertia_never_increases_between_iterations(problem, n_iter):
         assert after <= before * (1 + 1e-12) + 1e-9
 
 
+def _has_near_tie(X, centroids):
+    """Whether some row's two nearest centroids are equally far, to rounding."""
+    dist = np.sort(((X[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    return dist.shape[1] > 1 and bool(np.any(dist[:, 1] - dist[:, 0] <= 1e-9 * (1 + dist[:, 1])))
+
+
 @given(problems())
 def test_the_engine_equals_the_teaching_steps(problem):
     X, init = problem
@@ -72,6 +78,10 @@ def test_the_engine_equals_the_teaching_steps(problem):
     # An empty cluster parts their ways by design: the engine moves it to the farthest row
     # (as scikit-learn does), the teaching steps leave it where it was.
     assume(all(len(np.unique(labels)) == len(init) for labels in history.labels))
+    # A row exactly as far from two centroids goes to the first in the teacher's coordinates;
+    # the engine centres X first, and that rounding can break the tie the other way (found by
+    # hypothesis: 1-D data of many zeros). Ties are tested on their own elsewhere.
+    assume(not any(_has_near_tie(X, c) for c in history.centroids))
     if km.n_iter_ == 7:  # the engine stops early on convergence; the teacher does not
         np.testing.assert_allclose(km.cluster_centers_, centroids, rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(km.labels_, idx)
