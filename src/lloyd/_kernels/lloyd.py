@@ -273,6 +273,7 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
         for f in range(d):
             c[j, f] = centers[j, f]
     inf32 = np.float32(np.inf)
+    no_offset = np.zeros(4, dtype=np.float32)  # subtracting exact zeros: the rows as they are
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         if update:
@@ -287,14 +288,7 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
         best_j = np.empty(_LOW_D_CHUNK, dtype=np.float32)  # exact up to 2**24 centres
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            for i in range(m):
-                x0[i] = X[c0 + i, 0]
-                if d > 1:
-                    x1[i] = X[c0 + i, 1]
-                if d > 2:
-                    x2[i] = X[c0 + i, 2]
-                if d > 3:
-                    x3[i] = X[c0 + i, 3]
+            load_columns(X, c0, m, no_offset, x0, x1, x2, x3)
             best[:] = inf32
             second[:] = inf32
             best_j[:] = 0.0
