@@ -57,6 +57,28 @@ def load_columns(X, start, m, offset, x0, x1, x2, x3):
             x3[i] = X[start + i, 3] - offset[3]
 
 
+@njit(nogil=True, cache=True, inline="always")
+def add_share(X, i, w, label, sums, weights):
+    """IN/OUT sums (k, d), weights (k,): row i, of weight w, counted in cluster ``label``."""
+    weights[label] += w
+    for f in range(X.shape[1]):
+        sums[label, f] += w * X[i, f]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def move_share(X, i, w, old, label, sums, weights, counts):
+    """IN/OUT sums, weights, counts (k,): row i, of weight w, moved from cluster ``old`` to
+    ``label`` (what a pass reports in ``CHANGES`` mode)."""
+    weights[label] += w
+    weights[old] -= w
+    counts[label] += 1
+    counts[old] -= 1
+    for f in range(X.shape[1]):
+        v = w * X[i, f]
+        sums[label, f] += v
+        sums[old, f] -= v
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def inertia(X, sample_weight, centers, labels, n_blocks):
     """Sum of weighted squared distances of each row to its centre (float64, deterministic).

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHANGES, FULL, LABELS_ONLY, block_bounds
+from lloyd._kernels.common import (
+    CHANGES,
+    FULL,
+    LABELS_ONLY,
+    add_share,
+    block_bounds,
+    move_share,
+)
 
 
 @njit(nogil=True, cache=True)
@@ -170,20 +177,9 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
                 labels[i] = label
                 upper[i] = ub
             if mode == FULL:
-                w = sample_weight[i]
-                weights[label] += w
-                for f in range(d):
-                    sums[label, f] += w * X[i, f]
+                add_share(X, i, sample_weight[i], label, sums, weights)
             elif mode == CHANGES and label != old:
-                w = sample_weight[i]
-                weights[label] += w
-                weights[old] -= w
-                counts[label] += 1
-                counts[old] -= 1
-                for f in range(d):
-                    v = w * X[i, f]
-                    sums[label, f] += v
-                    sums[old, f] -= v
+                move_share(X, i, sample_weight[i], old, label, sums, weights, counts)
 
 
 @njit(nogil=True, cache=True, parallel=True)

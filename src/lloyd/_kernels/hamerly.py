@@ -21,7 +21,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHANGES, CHUNK, FULL, LABELS_ONLY, block_bounds
+from lloyd._kernels.common import (
+    CHANGES,
+    CHUNK,
+    FULL,
+    LABELS_ONLY,
+    add_share,
+    block_bounds,
+    move_share,
+)
 from lloyd._kernels.lloyd import _nearest_exact, best_two_scores, score_centers
 
 
@@ -312,10 +320,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
             upper[i] = ub
             lower[i] = lb
             if update:
-                w = sample_weight[i]
-                weights[label] += w
-                for f in range(d):
-                    sums[label, f] += w * X[i, f]
+                add_share(X, i, sample_weight[i], label, sums, weights)
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -407,19 +412,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                     upper[i] = np.sqrt(s)
                     lower[i] = np.sqrt(max(0.0, x_sq + others - err)) if k > 1 else np.inf
                     if mode == CHANGES and label != old:
-                        w = sample_weight[i]
-                        weights[label] += w
-                        weights[old] -= w
-                        counts[label] += 1
-                        counts[old] -= 1
-                        for f in range(d):
-                            v = w * xb[r, f]
-                            sums[label, f] += v
-                            sums[old, f] -= v
+                        move_share(X, i, sample_weight[i], old, label, sums, weights, counts)
             if mode == FULL:
                 for i in range(c0, c1):
-                    label = labels[i]
-                    w = sample_weight[i]
-                    weights[label] += w
-                    for f in range(d):
-                        sums[label, f] += w * X[i, f]
+                    add_share(X, i, sample_weight[i], labels[i], sums, weights)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import block_bounds
+from lloyd._kernels.common import add_share, block_bounds
 
 
 @njit(nogil=True, cache=True)
@@ -122,7 +122,4 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
             for g in range(n_groups):
                 lower[i, g] = bounds[g]
             if update:
-                w = sample_weight[i]
-                weights[label] += w
-                for f in range(d):
-                    sums[label, f] += w * X[i, f]
+                add_share(X, i, sample_weight[i], label, sums, weights)
