@@ -798,17 +798,11 @@ def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbos
 def _center_groups(centers, n_groups, n_iter=5):
     """Group of each centre (intp, groups numbered 0.. without gaps): a few Lloyd iterations on
     the centres from evenly spaced ones, as Yinyang prescribes; deterministic."""
+    from lloyd.steps import run_kmeans
+
     c = centers.astype(np.float64)
-    means = c[np.linspace(0, c.shape[0] - 1, n_groups).astype(np.intp)]
-    for _ in range(n_iter):
-        dist = ((c[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-        group_of = np.argmin(dist, axis=1)
-        for g in range(n_groups):
-            members = group_of == g
-            if members.any():
-                means[g] = c[members].mean(axis=0)
-    dist = ((c[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-    group_of = np.argmin(dist, axis=1)
+    start = c[np.linspace(0, c.shape[0] - 1, n_groups).astype(np.intp)]
+    _, group_of = run_kmeans(c, start, max_iters=n_iter)
     return np.unique(group_of, return_inverse=True)[1].reshape(-1).astype(np.intp)
 
 
