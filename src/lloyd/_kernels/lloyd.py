@@ -103,25 +103,23 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
     """One Lloyd pass for d <= 4, exact: distances measured directly in float64.
 
     Each chunk of rows is copied into four column buffers (features past d are zero, as are
-    the centres' there, which adds exact zeros), then every centre is compared with every row
-    of the chunk in a loop the compiler vectorises over rows; a strictly smaller distance
-    replaces the best, so ties go to the lowest index, as in ``find_closest_centroids``.
+    the centres' there, which adds exact zeros), then the centres, four at a time, are compared
+    with every row of the chunk in a loop the compiler vectorises over rows (four distances for
+    each load and store of a row's best: at (10⁶, 3, 16) 25% faster than one at a time); a
+    strictly smaller distance replaces the best, so ties go to the lowest index, as in
+    ``find_closest_centroids``.
 
     IN: X (n, d), sample_weight (n,), centers (k, d), update, offset (d,) or (0,): subtracted
     from every row when given. OUT: labels (n,); when ``update``, block_sums (B, k, d) and
     block_weights (B, k), float64.
     """
     n, d = X.shape
-    k = centers.shape[0]
     n_blocks = block_sums.shape[0]
     off = np.zeros(4, dtype=X.dtype)
     if offset.shape[0] > 0:
         for f in range(d):
             off[f] = offset[f]
-    c = np.zeros((k, 4))
-    for j in range(k):
-        for f in range(d):
-            c[j, f] = centers[j, f]
+    c = _padded_centers(centers, np.float64)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         if update:
@@ -131,51 +129,124 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
         x1 = np.zeros(_LOW_D_CHUNK)
         x2 = np.zeros(_LOW_D_CHUNK)
         x3 = np.zeros(_LOW_D_CHUNK)
-        best_dist = np.empty(_LOW_D_CHUNK)
+        best = np.empty(_LOW_D_CHUNK)
         best_j = np.empty(_LOW_D_CHUNK)  # float: one select type keeps the loop vectorised
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
             load_columns(X, c0, m, off, x0, x1, x2, x3)
-            best_dist[:] = np.inf
+            best[:] = np.inf
             best_j[:] = 0.0
             if d <= 3:  # the fourth, zero term adds nothing: the same sums without it
-                for j in range(k):
-                    a0 = c[j, 0]
-                    a1 = c[j, 1]
-                    a2 = c[j, 2]
-                    fj = float(j)
-                    for i in range(_LOW_D_CHUNK):
-                        e0 = x0[i] - a0
-                        e1 = x1[i] - a1
-                        e2 = x2[i] - a2
-                        dist = e0 * e0 + e1 * e1 + e2 * e2
-                        better = dist < best_dist[i]
-                        best_dist[i] = dist if better else best_dist[i]
-                        best_j[i] = fj if better else best_j[i]
+                for j in range(0, c.shape[0], 4):
+                    _sweep4(c, j, 3, x0, x1, x2, x3, best, best, best_j, False)
             else:
-                for j in range(k):
-                    a0 = c[j, 0]
-                    a1 = c[j, 1]
-                    a2 = c[j, 2]
-                    a3 = c[j, 3]
-                    fj = float(j)
-                    for i in range(_LOW_D_CHUNK):
-                        e0 = x0[i] - a0
-                        e1 = x1[i] - a1
-                        e2 = x2[i] - a2
-                        e3 = x3[i] - a3
-                        dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
-                        better = dist < best_dist[i]
-                        best_dist[i] = dist if better else best_dist[i]
-                        best_j[i] = fj if better else best_j[i]
-            for i in range(m):
-                label = int(best_j[i])
-                labels[c0 + i] = label
-                if update:
-                    w = sample_weight[c0 + i]
-                    block_weights[b, label] += w
-                    for f in range(d):
-                        block_sums[b, label, f] += w * (X[c0 + i, f] - off[f])
+                for j in range(0, c.shape[0], 4):
+                    _sweep4(c, j, 4, x0, x1, x2, x3, best, best, best_j, False)
+            _store_chunk(X, sample_weight, c0, m, off, best_j, labels, block_sums[b],
+                         block_weights[b], update)
+
+
+@njit(nogil=True, cache=True)
+def _padded_centers(centers, dtype):
+    """The centres in ``dtype``, features padded to 4 with zeros and rows to a multiple of 4
+    with centres at +∞ (never nearer than anything), for the kernels that take 4 at a time."""
+    k, d = centers.shape
+    c = np.zeros(((k + 3) // 4 * 4, 4), dtype=dtype)
+    for j in range(k):
+        for f in range(d):
+            c[j, f] = centers[j, f]
+    for j in range(k, c.shape[0]):
+        c[j, 0] = np.inf
+    return c
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _take(t, new, old):
+    """``new`` where t, else ``old``: a select, so that the loops around it vectorise."""
+    return new if t else old
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _sweep4(c, j, n_terms, x0, x1, x2, x3, best, second, best_j, keep_second):
+    """IN/OUT best, best_j (and second when ``keep_second``): centres j .. j+3 against every
+    row of the chunk, four distances a row for each load and store of its best, taken in
+    centre order (the first on ties). Distances are sums of ``n_terms`` (3 or 4) squares in
+    the buffers' dtype; the caller calls it with literal ``n_terms`` and ``keep_second``, so
+    each call site compiles to one branch-free loop."""
+    a0, a1, a2, a3 = c[j, 0], c[j, 1], c[j, 2], c[j, 3]
+    b0, b1, b2, b3 = c[j + 1, 0], c[j + 1, 1], c[j + 1, 2], c[j + 1, 3]
+    g0, g1, g2, g3 = c[j + 2, 0], c[j + 2, 1], c[j + 2, 2], c[j + 2, 3]
+    h0, h1, h2, h3 = c[j + 3, 0], c[j + 3, 1], c[j + 3, 2], c[j + 3, 3]
+    fa = best_j.dtype.type(j)
+    fb = best_j.dtype.type(j + 1)
+    fg = best_j.dtype.type(j + 2)
+    fh = best_j.dtype.type(j + 3)
+    for i in range(best.shape[0]):
+        u0, u1, u2, u3 = x0[i], x1[i], x2[i], x3[i]
+        da = (u0 - a0) * (u0 - a0) + (u1 - a1) * (u1 - a1) + (u2 - a2) * (u2 - a2)
+        db = (u0 - b0) * (u0 - b0) + (u1 - b1) * (u1 - b1) + (u2 - b2) * (u2 - b2)
+        dg = (u0 - g0) * (u0 - g0) + (u1 - g1) * (u1 - g1) + (u2 - g2) * (u2 - g2)
+        dh = (u0 - h0) * (u0 - h0) + (u1 - h1) * (u1 - h1) + (u2 - h2) * (u2 - h2)
+        if n_terms == 4:
+            da += (u3 - a3) * (u3 - a3)
+            db += (u3 - b3) * (u3 - b3)
+            dg += (u3 - g3) * (u3 - g3)
+            dh += (u3 - h3) * (u3 - h3)
+        v = best[i]
+        vj = best_j[i]
+        if keep_second:
+            s = second[i]
+            s = min(s, max(v, da))
+            v, vj = _take(da < v, da, v), _take(da < v, fa, vj)
+            s = min(s, max(v, db))
+            v, vj = _take(db < v, db, v), _take(db < v, fb, vj)
+            s = min(s, max(v, dg))
+            v, vj = _take(dg < v, dg, v), _take(dg < v, fg, vj)
+            s = min(s, max(v, dh))
+            v, vj = _take(dh < v, dh, v), _take(dh < v, fh, vj)
+            second[i] = s
+        else:
+            t = da < v
+            vj = _take(t, fa, vj)
+            v = _take(t, da, v)
+            t = db < v
+            vj = _take(t, fb, vj)
+            v = _take(t, db, v)
+            t = dg < v
+            vj = _take(t, fg, vj)
+            v = _take(t, dg, v)
+            t = dh < v
+            vj = _take(t, fh, vj)
+            v = _take(t, dh, v)
+        best[i] = v
+        best_j[i] = vj
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _store_chunk(X, sample_weight, c0, m, off, best_j, labels, sums, weights, update):
+    """OUT labels[c0 : c0 + m] from the chunk's best centres; when ``update``, IN/OUT sums
+    (k, d) and weights (k,) += each row's share (w · (x − off), in X's dtype, row by row)."""
+    d = X.shape[1]
+    if not update:
+        for i in range(m):
+            labels[c0 + i] = int(best_j[i])
+    elif d == 3:  # unrolled: the feature loop costs more than its three additions
+        for i in range(m):
+            label = int(best_j[i])
+            labels[c0 + i] = label
+            w = sample_weight[c0 + i]
+            weights[label] += w
+            sums[label, 0] += w * (X[c0 + i, 0] - off[0])
+            sums[label, 1] += w * (X[c0 + i, 1] - off[1])
+            sums[label, 2] += w * (X[c0 + i, 2] - off[2])
+    else:
+        for i in range(m):
+            label = int(best_j[i])
+            labels[c0 + i] = label
+            w = sample_weight[c0 + i]
+            weights[label] += w
+            for f in range(d):
+                sums[label, f] += w * (X[c0 + i, f] - off[f])
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -268,10 +339,7 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    c = np.zeros((k, 4), dtype=np.float32)
-    for j in range(k):
-        for f in range(d):
-            c[j, f] = centers[j, f]
+    c = _padded_centers(centers, np.float32)
     inf32 = np.float32(np.inf)
     no_offset = np.zeros(4, dtype=np.float32)  # subtracting exact zeros: the rows as they are
     for b in prange(n_blocks):
@@ -292,30 +360,14 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
             best[:] = inf32
             second[:] = inf32
             best_j[:] = 0.0
-            for j in range(k):
-                a0 = c[j, 0]
-                a1 = c[j, 1]
-                a2 = c[j, 2]
-                a3 = c[j, 3]
-                fj = np.float32(j)
-                for i in range(_LOW_D_CHUNK):
-                    e0 = x0[i] - a0
-                    e1 = x1[i] - a1
-                    e2 = x2[i] - a2
-                    e3 = x3[i] - a3
-                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
-                    second[i] = min(second[i], max(best[i], dist))  # branch-free
-                    better = dist < best[i]
-                    best[i] = dist if better else best[i]
-                    best_j[i] = fj if better else best_j[i]
+            if d <= 3:
+                for j in range(0, c.shape[0], 4):
+                    _sweep4(c, j, 3, x0, x1, x2, x3, best, second, best_j, True)
+            else:
+                for j in range(0, c.shape[0], 4):
+                    _sweep4(c, j, 4, x0, x1, x2, x3, best, second, best_j, True)
             for i in range(m):
-                label = int(best_j[i])
                 if k > 1 and second[i] - best[i] <= _F32_DIST_EPS * second[i]:
-                    label = _nearest_exact(X, c0 + i, centers)
-                labels[c0 + i] = label
-                if update:
-                    w = sample_weight[c0 + i]
-                    block_weights[b, label] += w
-                    for f in range(d):
-                        block_sums[b, label, f] += w * X[c0 + i, f]
-
+                    best_j[i] = _nearest_exact(X, c0 + i, centers)
+            _store_chunk(X, sample_weight, c0, m, no_offset, best_j, labels, block_sums[b],
+                         block_weights[b], update)
