@@ -480,6 +480,42 @@ def test_is_same_clustering_matches_a_relabelling_only():
     assert not _is_same_clustering(a, np.array([2, 1, 0, 1, 1, 0]), 3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elkan_settles_near_ties_as_lloyd_does(dtype):
+    """Elkan measures distances in X's dtype in any order that vectorises: rows nearly as
+    far from two centres (one is the other moved by 10⁻⁶, so that their distances differ about
+    as much as float32 sums round) must get the label of the float64, feature-order measure,
+    as Lloyd's kernel gives them, exact ties to the first."""
+    from lloyd._kernels import common, elkan
+    from lloyd._kernels.lloyd import _nearest_exact
+    from lloyd.cluster import _bound_margin
+
+    rng = np.random.default_rng(7)
+    n, d, pairs = 4000, 48, 6
+    X = rng.uniform(-3, 3, size=(n, d)).astype(dtype)
+    base = X[rng.choice(n, pairs, replace=False)] + dtype(0.25)
+    twin = (base + rng.normal(scale=1e-6, size=base.shape)).astype(dtype)
+    centers = np.ascontiguousarray(np.stack([base, twin], axis=1).reshape(2 * pairs, d))
+    expected = np.array([_nearest_exact(X, i, centers) for i in range(n)])
+    k = len(centers)
+    half, nxt = np.empty((k, k), dtype), np.empty(k, dtype)
+    elkan.half_distances(centers, half, nxt)
+    margin = _bound_margin(X, centers, np.finfo(dtype).eps)
+    labels, upper, lower = np.empty(n, np.int32), np.empty(n, dtype), np.empty((n, k), dtype)
+    elkan.init_bounds(X, centers, half, margin, labels, upper, lower)
+    np.testing.assert_array_equal(labels, expected)
+    # a pass from the wrong twin, bounds wide open, measures and decides again
+    labels[:] = expected ^ 1
+    upper[:] = np.inf
+    lower[:] = 0.0
+    nb = common.n_blocks(n, k, d)
+    sums, weights = np.empty((nb, k, d)), np.empty((nb, k))
+    elkan.elkan_pass(X, np.ones(n, dtype), centers, half, nxt, margin, labels, upper, lower,
+                     sums, weights, np.empty((nb, k), np.int64), common.LABELS_ONLY)
+    np.testing.assert_array_equal(labels, expected)
+    assert len(np.unique(expected)) == 2 * pairs  # both twins of each pair win somewhere
+
+
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
     """The float32 low-dimension pass measures in float32 and re-measures near-ties in float64:

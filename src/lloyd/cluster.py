@@ -573,7 +573,8 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     """The convergence loop every algorithm shares, on validated, centred X.
 
     ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
-    for ``centers`` (IN/OUT ``labels``) and reports what ``mode`` asks for
+    for ``centers`` (IN/OUT ``labels``), returns how many labels changed (or None: then they
+    are compared with a copy of the last ones here) and reports what ``mode`` asks for
     (``common.LABELS_ONLY``, ``FULL``: per-block sums and weights, or ``CHANGES``);
     ``moved(centers, centers_new, shift)`` lets an algorithm loosen its bounds after the
     centres moved. Stops on strict convergence (no label changed) or when the squared centre
@@ -603,12 +604,13 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     totals_match_labels = False
     centers = centers_init.copy()
     centers_new = np.empty_like(centers)
-    labels_old = np.full(n, -1, dtype=np.int32)
+    labels_old = None  # a copy of the last labels, for an ``assign`` that does not count
     shift = np.empty(k, dtype=X.dtype)
     strict_convergence = False
     for i in range(max_iter):
         if incremental and totals_match_labels:
-            assign(centers, labels, block_sums, block_weights, block_counts, common.CHANGES)
+            n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
+                               common.CHANGES)
             common.merge_blocks(block_sums, block_weights, change_sums, change_weights)
             sums += change_sums
             weights += change_weights
@@ -618,7 +620,8 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
             weights[gone] = 0.0
             empty = np.flatnonzero(gone)
         else:
-            assign(centers, labels, block_sums, block_weights, block_counts, common.FULL)
+            n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
+                               common.FULL)
             common.merge_blocks(block_sums, block_weights, sums, weights)
             if incremental:
                 counts[:] = np.bincount(labels, minlength=k)
@@ -636,7 +639,11 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
             inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
             print(f"Iteration {i}, inertia {inertia}.")
         centers, centers_new = centers_new, centers
-        if np.array_equal(labels, labels_old):
+        if n_changed is None:
+            same = labels_old is not None and np.array_equal(labels, labels_old)
+        else:
+            same = n_changed == 0
+        if same:
             if verbose:
                 print(f"Converged at iteration {i}: strict convergence.")
             strict_convergence = True
@@ -647,7 +654,8 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
                 print(f"Converged at iteration {i}: center shift {shift_total} within "
                       f"tolerance {tol}.")
             break
-        labels_old[:] = labels
+        if n_changed is None:
+            labels_old = labels.copy()
     if not strict_convergence:
         assign(centers, labels, block_sums, block_weights, block_counts, common.LABELS_ONLY)
     inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
@@ -661,8 +669,8 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
     from lloyd._kernels.lloyd import lloyd_pass
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
-        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights,
-                   mode != common.LABELS_ONLY)
+        return lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights,
+                          mode != common.LABELS_ONLY)
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     def moved(centers, centers_new, shift):

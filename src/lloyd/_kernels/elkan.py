@@ -30,35 +30,24 @@ def _sqdist(X, i, centers, j):
     return s
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def _sqdist_fast(X, i, centers, j):
-    """Squared distance in float64 over eight interleaved partial sums: eight independent
-    chains (a single sum waits on each addition, 4 cycles a feature at d = 784). Its rounding
-    differs from ``_sqdist``'s by a few ulps, so a near-tie is settled with ``_sqdist``."""
-    d = X.shape[1]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    d8 = d - d % 8
-    for f in range(0, d8, 8):
-        a0 = np.float64(X[i, f]) - np.float64(centers[j, f])
-        a1 = np.float64(X[i, f + 1]) - np.float64(centers[j, f + 1])
-        a2 = np.float64(X[i, f + 2]) - np.float64(centers[j, f + 2])
-        a3 = np.float64(X[i, f + 3]) - np.float64(centers[j, f + 3])
-        a4 = np.float64(X[i, f + 4]) - np.float64(centers[j, f + 4])
-        a5 = np.float64(X[i, f + 5]) - np.float64(centers[j, f + 5])
-        a6 = np.float64(X[i, f + 6]) - np.float64(centers[j, f + 6])
-        a7 = np.float64(X[i, f + 7]) - np.float64(centers[j, f + 7])
-        s0 += a0 * a0
-        s1 += a1 * a1
-        s2 += a2 * a2
-        s3 += a3 * a3
-        s4 += a4 * a4
-        s5 += a5 * a5
-        s6 += a6 * a6
-        s7 += a7 * a7
-    for f in range(d8, d):
-        a0 = np.float64(X[i, f]) - np.float64(centers[j, f])
-        s0 += a0 * a0
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    """Squared distance in X's dtype, summed in whatever order vectorises (a single chain of
+    additions waits 4 cycles a feature at d = 784). For float32 data its error is float32's
+    (within the bounds' margin, which is float32's then too, and within ``_tie(X)``, beyond
+    which a near-tie is settled with ``_sqdist``, in float64, feature order)."""
+    s = X.dtype.type(0)
+    for f in range(X.shape[1]):
+        a = X[i, f] - centers[j, f]
+        s += a * a
+    return np.float64(s)
+
+
+@njit(nogil=True, cache=True)
+def _tie(X):
+    """Relative gap under which two ``_sqdist_fast`` values are re-measured: a bound on its
+    rounding (sums of d positive terms in any order, each rounded thrice), with room."""
+    return 4.0 * (X.shape[1] + 2) * np.finfo(X.dtype).eps
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -102,9 +91,9 @@ def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
     """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index),
     skipping those that the half-distances rule out by more than ``margin`` (their lower bound
     stays 0)."""
-    n, d = X.shape
+    n = X.shape[0]
     k = centers.shape[0]
-    tie = 4.0 * (d + 2) * np.finfo(np.float64).eps
+    tie = _tie(X)
     for i in prange(n):
         best = 0
         best_sq = _sqdist_fast(X, i, centers, 0)
@@ -136,10 +125,10 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
 
     IN/OUT: labels, upper, lower (bounds valid for ``centers`` on entry and on exit).
     """
-    n, d = X.shape
+    n = X.shape[0]
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    tie = 4.0 * (d + 2) * np.finfo(np.float64).eps
+    tie = _tie(X)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]

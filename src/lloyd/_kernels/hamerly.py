@@ -29,6 +29,7 @@ from lloyd._kernels.common import (
     add_share,
     block_bounds,
     move_share,
+    row_sq,
 )
 from lloyd._kernels.lloyd import _nearest_exact, best_two_scores, score_centers
 
@@ -395,9 +396,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                 for r in range(m):
                     i = rows[r]
                     label = int(best_j[r])
-                    x_sq = 0.0
-                    for f in range(d):
-                        x_sq += np.float64(xb[r, f]) * np.float64(xb[r, f])
+                    x_sq = row_sq(xb, r)
                     err = tie_factor * (x_sq + centers_sq_max)
                     others = np.float64(second[r])
                     if k > 1 and np.float64(second[r]) - np.float64(best[r]) <= err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds, load_columns
+from lloyd._kernels.common import CHUNK, block_bounds, load_columns, row_sq
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -88,13 +88,15 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, upd
     else:
         offset = np.ascontiguousarray(offset, dtype=X.dtype)
     if X.shape[1] <= LOW_D_MAX and X.dtype == np.float32 and offset.shape[0] == 0:
-        _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_weights, update)
+        changed = _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums,
+                                      block_weights, update)
     elif X.shape[1] <= LOW_D_MAX:
-        _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights, update,
-                          offset)
+        changed = _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weights,
+                                    update, offset)
     else:
-        _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights, update,
-                          offset)
+        changed = _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weights,
+                                    update, offset)
+    return int(changed)
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -111,7 +113,7 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
 
     IN: X (n, d), sample_weight (n,), centers (k, d), update, offset (d,) or (0,): subtracted
     from every row when given. OUT: labels (n,); when ``update``, block_sums (B, k, d) and
-    block_weights (B, k), float64.
+    block_weights (B, k), float64. Returns how many labels changed (IN labels: the last pass's).
     """
     n, d = X.shape
     n_blocks = block_sums.shape[0]
@@ -120,6 +122,7 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
         for f in range(d):
             off[f] = offset[f]
     c = _padded_centers(centers, np.float64)
+    changed = 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         if update:
@@ -142,8 +145,9 @@ def _lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums, block_weigh
             else:
                 for j in range(0, c.shape[0], 4):
                     _sweep4(c, j, 4, x0, x1, x2, x3, best, best, best_j, False)
-            _store_chunk(X, sample_weight, c0, m, off, best_j, labels, block_sums[b],
-                         block_weights[b], update)
+            changed += _store_chunk(X, sample_weight, c0, m, off, best_j, labels,
+                                    block_sums[b], block_weights[b], update)
+    return changed
 
 
 @njit(nogil=True, cache=True)
@@ -225,14 +229,19 @@ def _sweep4(c, j, n_terms, x0, x1, x2, x3, best, second, best_j, keep_second):
 @njit(nogil=True, cache=True, inline="always")
 def _store_chunk(X, sample_weight, c0, m, off, best_j, labels, sums, weights, update):
     """OUT labels[c0 : c0 + m] from the chunk's best centres; when ``update``, IN/OUT sums
-    (k, d) and weights (k,) += each row's share (w · (x − off), in X's dtype, row by row)."""
+    (k, d) and weights (k,) += each row's share (w · (x − off), in X's dtype, row by row).
+    Returns how many of the rows changed label."""
     d = X.shape[1]
+    changed = 0
     if not update:
         for i in range(m):
-            labels[c0 + i] = int(best_j[i])
+            label = int(best_j[i])
+            changed += labels[c0 + i] != label
+            labels[c0 + i] = label
     elif d == 3:  # unrolled: the feature loop costs more than its three additions
         for i in range(m):
             label = int(best_j[i])
+            changed += labels[c0 + i] != label
             labels[c0 + i] = label
             w = sample_weight[c0 + i]
             weights[label] += w
@@ -242,11 +251,13 @@ def _store_chunk(X, sample_weight, c0, m, off, best_j, labels, sums, weights, up
     else:
         for i in range(m):
             label = int(best_j[i])
+            changed += labels[c0 + i] != label
             labels[c0 + i] = label
             w = sample_weight[c0 + i]
             weights[label] += w
             for f in range(d):
                 sums[label, f] += w * (X[c0 + i, f] - off[f])
+    return changed
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -266,6 +277,8 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
     each chunk is centred by it into a small buffer first.
     OUT: labels (n,); when ``update``, block_sums (B, k, d) and block_weights (B, k), float64:
     the weighted sums and weights of the rows of each block, per cluster.
+    Returns how many labels changed
+    (IN labels: the last pass's).
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -276,6 +289,7 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
     # A bound on the rounding error of two scores, relative to ‖x‖² + max ‖c‖².
     tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
     centring = offset.shape[0] > 0
+    changed = 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]
@@ -308,17 +322,17 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
             for r in range(m):
                 label = int(best_j[r])
                 if k > 1:
-                    x_sq = 0.0
-                    for f in range(d):
-                        x_sq += np.float64(xb[r, f]) * np.float64(xb[r, f])
+                    x_sq = row_sq(xb, r)
                     if second[r] - best[r] <= tie_factor * (x_sq + centers_sq_max):
                         label = _nearest_exact(xb, r, centers)
+                changed += labels[c0 + r] != label
                 labels[c0 + r] = label
                 if update:
                     w = sample_weight[c0 + r]
                     weights[label] += w
                     for f in range(d):
                         sums[label, f] += w * xb[r, f]
+    return changed
 
 
 #: A float32 distance (sum of up to 4 squares of rounded differences) is within this many
@@ -342,6 +356,7 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
     c = _padded_centers(centers, np.float32)
     inf32 = np.float32(np.inf)
     no_offset = np.zeros(4, dtype=np.float32)  # subtracting exact zeros: the rows as they are
+    changed = 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         if update:
@@ -369,5 +384,6 @@ def _lloyd_pass_low_d32(X, sample_weight, centers, labels, block_sums, block_wei
             for i in range(m):
                 if k > 1 and second[i] - best[i] <= _F32_DIST_EPS * second[i]:
                     best_j[i] = _nearest_exact(X, c0 + i, centers)
-            _store_chunk(X, sample_weight, c0, m, no_offset, best_j, labels, block_sums[b],
-                         block_weights[b], update)
+            changed += _store_chunk(X, sample_weight, c0, m, no_offset, best_j, labels,
+                                    block_sums[b], block_weights[b], update)
+    return changed
