@@ -91,24 +91,30 @@ def row_sq(X, i):
     return s
 
 
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def sqdist_any_order(X, i, centers, j):
+    """‖X[i] − centers[j]‖² in X's dtype, summed in whatever order vectorises (see
+    ``row_sq``), as float64: for inertia and the like, not for deciding a label."""
+    s = X.dtype.type(0)
+    for f in range(X.shape[1]):
+        diff = X[i, f] - centers[j, f]
+        s += diff * diff
+    return np.float64(s)
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def inertia(X, sample_weight, centers, labels, n_blocks):
     """Sum of weighted squared distances of each row to its centre (float64, deterministic).
 
     IN: X (n, d), sample_weight (n,), centers (k, d), labels (n,). OUT: the sum.
     """
-    n, d = X.shape
+    n = X.shape[0]
     partial = np.zeros(n_blocks)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = 0.0
         for i in range(start, stop):
-            j = labels[i]
-            s = 0.0
-            for f in range(d):
-                diff = X[i, f] - centers[j, f]
-                s += diff * diff
-            acc += sample_weight[i] * s
+            acc += sample_weight[i] * sqdist_any_order(X, i, centers, labels[i])
         partial[b] = acc
     total = 0.0
     for b in range(n_blocks):
