@@ -544,3 +544,20 @@ def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
     # and the labels are the float64 argmin, first centre on ties
     dist = ((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(2)
     np.testing.assert_array_equal(l32, np.argmin(dist, axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tolerance_is_tol_times_the_mean_feature_variance(dtype):
+    """The stopping threshold is tol × the mean of the features' variances, as scikit-learn's
+    (computed here in compiled passes), checked against a float64 numpy computation."""
+    from lloyd._kernels import common
+    from lloyd.cluster import _tolerance
+
+    rng = np.random.default_rng(3)
+    X = (rng.normal(size=(20001, 7)) * [1, 2, 3, 4, 5, 6, 1e3] + 1e4).astype(dtype)
+    expected = 1e-4 * np.var(X.astype(np.float64), axis=0).mean()
+    assert _tolerance(X, 1e-4) == pytest.approx(expected, rel=1e-9)
+    assert _tolerance(X, 0) == 0.0
+    mean, squares = common.column_moments(X, 7, False)
+    np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
+    assert not squares.any()

@@ -126,7 +126,8 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     # In high dimension the candidates' distances come from one matrix product (as in
     # scikit-learn), ‖x‖² − 2 x·c + ‖c‖²; the rest is fused in compiled passes. BLAS is pinned
     # to one thread: the compiled kernels' blocks already run in parallel.
-    x_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    x_sq = np.empty(n_samples)
+    common.row_norms_sq(X, x_sq)
     products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
     current_pot = _ordered_sum(block_pot)
     with _blas_single_thread():

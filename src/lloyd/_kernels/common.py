@@ -91,6 +91,45 @@ def row_sq(X, i):
     return s
 
 
+@njit(nogil=True, cache=True, parallel=True)
+def row_norms_sq(X, out):
+    """OUT: out (n,) = ‖X[i]‖² in float64 (``row_sq``: any order)."""
+    for i in prange(X.shape[0]):
+        out[i] = row_sq(X, i)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def column_moments(X, n_blocks, squares):
+    """The features' means (d,), float64, and, when ``squares``, the sums of squared deviations
+    from them (d,) (else zeros): two passes over X, a block of rows at a time in parallel,
+    partials added in block order (deterministic whatever the number of threads)."""
+    n, d = X.shape
+    partial = np.zeros((n_blocks, d))
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        acc = partial[b]
+        for i in range(start, stop):
+            for f in range(d):
+                acc[f] += X[i, f]
+    mean = np.zeros(d)
+    for b in range(n_blocks):
+        mean += partial[b]
+    mean /= max(n, 1)
+    sq = np.zeros(d)
+    if squares:
+        partial[:] = 0.0
+        for b in prange(n_blocks):
+            start, stop = block_bounds(n, n_blocks, b)
+            acc = partial[b]
+            for i in range(start, stop):
+                for f in range(d):
+                    v = X[i, f] - mean[f]
+                    acc[f] += v * v
+        for b in range(n_blocks):
+            sq += partial[b]
+    return mean, sq
+
+
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def sqdist_any_order(X, i, centers, j):
     """‖X[i] − centers[j]‖² in X's dtype, summed in whatever order vectorises (see
