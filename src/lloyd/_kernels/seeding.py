@@ -156,18 +156,64 @@ def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots
                 a2 = cand[t, 2]
                 a3 = cand[t, 3]
                 lane = lanes[t]
-                for i in range(_LOW_D_CHUNK):
-                    e0 = x0[i] - a0
-                    e1 = x1[i] - a1
-                    e2 = x2[i] - a2
-                    e3 = x3[i] - a3
-                    dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
-                    lane[i] += weight[i] * min(dist, near[i])
+                if d <= 3:  # the zero fourth term adds nothing
+                    for i in range(_LOW_D_CHUNK):
+                        e0 = x0[i] - a0
+                        e1 = x1[i] - a1
+                        e2 = x2[i] - a2
+                        dist = e0 * e0 + e1 * e1 + e2 * e2
+                        lane[i] += weight[i] * min(dist, near[i])
+                else:
+                    for i in range(_LOW_D_CHUNK):
+                        e0 = x0[i] - a0
+                        e1 = x1[i] - a1
+                        e2 = x2[i] - a2
+                        e3 = x3[i] - a3
+                        dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                        lane[i] += weight[i] * min(dist, near[i])
         for t in range(n_cand):
             acc = 0.0
             for i in range(_LOW_D_CHUNK):
                 acc += lanes[t, i]
             block_pots[b, t] = acc
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_center_low_d(X, sample_weight, chosen, closest, block_pot):
+    """``add_center`` for d <= 4, vectorised over the rows of a chunk (four float64 column
+    buffers, as ``candidate_potentials_low_d`` measures); the block's potential is summed one
+    lane a row, lanes added in a fixed order at the end of the block."""
+    n, d = X.shape
+    n_blocks = block_pot.shape[0]
+    no_offset = np.zeros(4, dtype=X.dtype)
+    a = np.zeros(4)
+    for f in range(d):
+        a[f] = X[chosen, f]
+    a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        x0 = np.zeros(_LOW_D_CHUNK)
+        x1 = np.zeros(_LOW_D_CHUNK)
+        x2 = np.zeros(_LOW_D_CHUNK)
+        x3 = np.zeros(_LOW_D_CHUNK)
+        lane = np.zeros(_LOW_D_CHUNK)
+        for c0 in range(start, stop, _LOW_D_CHUNK):
+            m = min(stop, c0 + _LOW_D_CHUNK) - c0
+            load_columns(X, c0, m, no_offset, x0, x1, x2, x3)
+            near = closest[c0 : c0 + m]
+            weight = sample_weight[c0 : c0 + m]
+            for i in range(m):
+                e0 = x0[i] - a0
+                e1 = x1[i] - a1
+                e2 = x2[i] - a2
+                e3 = x3[i] - a3
+                dist = min(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3, near[i])
+                near[i] = dist
+                lane[i] += weight[i] * dist
+        acc = 0.0
+        for i in range(_LOW_D_CHUNK):
+            acc += lane[i]
+        block_pot[b] = acc
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -258,5 +304,8 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
             for t in range(n_cand):
                 pots[t] += block_pots[b, t]
         best = candidates[np.argmin(pots)]
-        add_center(X, sample_weight, best, closest, block_pot)
+        if low_d:
+            add_center_low_d(X, sample_weight, best, closest, block_pot)
+        else:
+            add_center(X, sample_weight, best, closest, block_pot)
         indices[c] = best
