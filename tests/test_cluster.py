@@ -290,24 +290,27 @@ def test_auto_picks_what_the_rule_says(n_features, expected):
     assert LOW_D_MAX == KERNEL_LOW_D_MAX
 
     assert choose_algorithm(10_000, n_features, 16, np.float32) == expected
-    assert choose_algorithm(10_000, n_features, 127, np.float32) == (
-        "lloyd" if n_features <= 4 else "hamerly")
+    low_d = n_features <= 4
+    assert choose_algorithm(10_000, n_features, 255, np.float64) == (
+        "lloyd" if low_d else "hamerly")
+    assert choose_algorithm(10_000, n_features, 511, np.float32) == (
+        "lloyd" if low_d else "hamerly")
     # many clusters: Hamerly (ball scans at low d, BLAS-measured failures above)
-    assert choose_algorithm(10_000, n_features, 128, np.float32) == "hamerly"
-    assert choose_algorithm(10_000, n_features, 256, np.float32) == "hamerly"
+    assert choose_algorithm(10_000, n_features, 256, np.float64) == "hamerly"
+    assert choose_algorithm(10_000, n_features, 512, np.float32) == "hamerly"
     # Elkan's bounds too big for memory: Hamerly above 32 features
     big = "hamerly" if n_features > 32 else expected
     assert choose_algorithm(10**8, n_features, 16, np.float64) == big
     # at low d, Hamerly's bounds only while they take at most 64 MiB (4·2**20 rows)
-    many = "lloyd" if n_features <= 4 else "hamerly"
-    assert choose_algorithm(4 * 2**20, n_features, 256, np.float32) == "hamerly"
-    assert choose_algorithm(4 * 2**20 + 1, n_features, 256, np.float32) == many
+    many = "lloyd" if low_d else "hamerly"
+    assert choose_algorithm(4 * 2**20, n_features, 512, np.float32) == "hamerly"
+    assert choose_algorithm(4 * 2**20 + 1, n_features, 512, np.float32) == many
     X = make_blobs(200, n_features, 3, np.float64, seed=n_features)
     km = KMeans(3, random_state=0, max_iter=5).fit(X)
     assert km.algorithm_ == expected
     assert KMeans(3, random_state=0, max_iter=5, algorithm="elkan").fit(X).algorithm_ == "elkan"
-    X = make_blobs(400, n_features, 128, np.float64, seed=n_features)
-    assert KMeans(128, random_state=0, n_init=1, max_iter=2).fit(X).algorithm_ == "hamerly"
+    X = make_blobs(600, n_features, 256, np.float64, seed=n_features)
+    assert KMeans(256, random_state=0, n_init=1, max_iter=2).fit(X).algorithm_ == "hamerly"
 
 
 def test_duplicating_a_row_equals_doubling_its_weight():

@@ -383,8 +383,9 @@ default='k-means++'
 #: Up to this many features Lloyd's low-dimension kernel runs for few clusters (see
 #: choose_algorithm); the same bound as ``lloyd._kernels.lloyd.LOW_D_MAX``, which imports numba.
 LOW_D_MAX = 4
-#: From this many clusters, at low dimension, Hamerly's bounds and ball scans beat it ...
-LOW_D_HAMERLY_MIN_CLUSTERS = 128
+#: From this many clusters, at low dimension, Hamerly's bounds and ball scans beat it (float64;
+#: float32 data, whose Lloyd kernel measures 16 lanes a vector, from twice as many) ...
+LOW_D_HAMERLY_MIN_CLUSTERS = 256
 #: ... when its two float64 bounds a row take at most this many bytes (the low-dimension Lloyd
 #: pass keeps nothing per row: 5·10⁶ colours fit in 115 MB over X, as the README promises).
 LOW_D_HAMERLY_MAX_BOUNDS_BYTES = 64 * 2**20
@@ -398,30 +399,32 @@ ELKAN_MAX_BOUNDS_BYTES = 256 * 2**20
 def choose_algorithm(n_samples, n_features, n_clusters, dtype):
     """The algorithm 'auto' runs for data of this shape (see the README's table).
 
-    - ``n_features <= 4`` (colours, coordinates) and fewer than 128 clusters: 'lloyd', whose
-      low-dimension kernel measures every distance directly in a loop vectorised over rows; at
-      (10⁶, 3, 16) it is 2× faster than Hamerly, whose per-row bound bookkeeping costs as much
-      as the few distances it skips (at (10⁶, 3, 64) still 47 against 55 ms/iteration).
-    - ``n_features <= 4``, 128 clusters or more and at most 64 MiB of bounds (16 bytes a row,
-      4·10⁶ rows): 'hamerly', whose failing rows measure only the centres within twice their
-      distance: 88 against 156 ms/iteration at (10⁶, 3, 256). More rows stay with 'lloyd',
-      which needs no memory per row.
+    - ``n_features <= 4`` (colours, coordinates) and fewer than 256 clusters (float64; 512 for
+      float32): 'lloyd', whose low-dimension kernel measures every distance directly, four
+      centres a sweep over rows, vectorised; Hamerly's per-row bound bookkeeping costs more
+      than the distances it skips ((10⁶, 3, 16): 15 against 41 ms/iteration; (10⁶, 3, 128)
+      float64 53 against 59; (10⁶, 3, 256) float32 64 against 72).
+    - ``n_features <= 4``, from 256 clusters (float64) or 512 (float32) and at most 64 MiB of
+      bounds (16 bytes a row, 4·10⁶ rows): 'hamerly', whose failing rows measure only the
+      centres within twice their distance ((10⁶, 3, 256) float64: 68 against 97 ms/iteration;
+      (5·10⁵, 3, 512) float32: 46 against 62). More rows stay with 'lloyd', which needs no
+      memory per row.
     - more than 32 features, few clusters (``n_clusters <= 32``) and Elkan's n × k bounds
       under 256 MiB: 'elkan', whose k bounds per row skip nearly every distance in high
-      dimension, and which reads only the rows that changed cluster (49 ms/iteration against
-      Hamerly's 89 and Lloyd's 125 at (6·10⁴, 784, 10), float32, 1 thread);
+      dimension, and which reads only the rows that changed cluster (28 ms/iteration against
+      Hamerly's 72 and Lloyd's 95 at (6·10⁴, 784, 10), float32, 1 thread);
     - otherwise 'hamerly', whose rows that fail their bounds are measured together with one
       BLAS product a chunk (the dense Lloyd pass while most fail, a few reads a row once the
-      bounds hold): 43 against Lloyd's 91 ms/iteration at (10⁵, 128, 256), 15 against 23 at
-      (2·10⁵, 32, 64).
+      bounds hold): 39 against Lloyd's 76 ms/iteration at (10⁵, 128, 256), 11 against 20 (and
+      Elkan's 31) at (2·10⁵, 32, 64).
 
     Measured with ``benchmarks/bench_engine.py`` (1 thread, float32, 20 iterations from the same
     start). The choice does not change the result: every algorithm gives Lloyd's answer from
     the same start.
     """
     if n_features <= LOW_D_MAX:
-        if (n_clusters >= LOW_D_HAMERLY_MIN_CLUSTERS
-                and 16 * n_samples <= LOW_D_HAMERLY_MAX_BOUNDS_BYTES):
+        min_clusters = LOW_D_HAMERLY_MIN_CLUSTERS * (2 if np.dtype(dtype) == np.float32 else 1)
+        if n_clusters >= min_clusters and 16 * n_samples <= LOW_D_HAMERLY_MAX_BOUNDS_BYTES:
             return "hamerly"
         return "lloyd"
     bounds_bytes = n_samples * n_clusters * np.dtype(dtype).itemsize
