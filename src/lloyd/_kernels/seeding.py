@@ -234,16 +234,15 @@ def product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest, product
         acc = np.zeros(n_cand)
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
-            chunk = np.dot(X[c0:c1], cand_t)
+            chunk = products[c0:c1]
+            np.dot(X[c0:c1], cand_t, chunk)  # straight into place: no temporary, no copy
             for r in range(c1 - c0):
                 i = c0 + r
                 xs = x_sq[i]
                 near = closest[i]
                 w = np.float64(sample_weight[i])
                 for t in range(n_cand):
-                    g = chunk[r, t]
-                    products[i, t] = g
-                    dist = max(xs - 2.0 * g + cand_sq[t], 0.0)
+                    dist = max(xs - 2.0 * chunk[r, t] + cand_sq[t], 0.0)
                     acc[t] += w * min(dist, near)
         for t in range(n_cand):
             block_pots[b, t] = acc[t]
