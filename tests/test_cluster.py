@@ -293,18 +293,18 @@ def test_auto_picks_what_the_rule_says(n_features, expected):
     low_d = n_features <= 4
     assert choose_algorithm(10_000, n_features, 255, np.float64) == (
         "lloyd" if low_d else "hamerly")
-    assert choose_algorithm(10_000, n_features, 511, np.float32) == (
+    assert choose_algorithm(10_000, n_features, 255, np.float32) == (
         "lloyd" if low_d else "hamerly")
     # many clusters: Hamerly (ball scans at low d, BLAS-measured failures above)
     assert choose_algorithm(10_000, n_features, 256, np.float64) == "hamerly"
-    assert choose_algorithm(10_000, n_features, 512, np.float32) == "hamerly"
+    assert choose_algorithm(10_000, n_features, 256, np.float32) == "hamerly"
     # Elkan's bounds too big for memory: Hamerly above 32 features
     big = "hamerly" if n_features > 32 else expected
     assert choose_algorithm(10**8, n_features, 16, np.float64) == big
     # at low d, Hamerly's bounds only while they take at most 64 MiB (4·2**20 rows)
     many = "lloyd" if low_d else "hamerly"
-    assert choose_algorithm(4 * 2**20, n_features, 512, np.float32) == "hamerly"
-    assert choose_algorithm(4 * 2**20 + 1, n_features, 512, np.float32) == many
+    assert choose_algorithm(4 * 2**20, n_features, 256, np.float32) == "hamerly"
+    assert choose_algorithm(4 * 2**20 + 1, n_features, 256, np.float32) == many
     X = make_blobs(200, n_features, 3, np.float64, seed=n_features)
     km = KMeans(3, random_state=0, max_iter=5).fit(X)
     assert km.algorithm_ == expected
