@@ -79,6 +79,26 @@ def move_share(X, i, w, old, label, sums, weights, counts):
         sums[old, f] -= v
 
 
+@njit(nogil=True, cache=True)
+def sqdist_feature_order(X, i, centers, j):
+    """‖X[i] − centers[j]‖² in float64, summed in feature order: the measure every kernel settles
+    a near-tie (and tightens a bound) with, so that their decisions are the same."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        diff = np.float64(X[i, f]) - np.float64(centers[j, f])
+        s += diff * diff
+    return s
+
+
+@njit(nogil=True, cache=True)
+def rounding_tie(X):
+    """A bound on the relative rounding error of a squared distance (or of ``‖c‖² − 2 x·c``)
+    computed from X's rows in X's dtype, in any order: d + 2 positive terms, each rounded a few
+    times, with room. Scores closer than this, relative to their size, are re-measured with
+    ``sqdist_feature_order``."""
+    return 4.0 * (X.shape[1] + 2) * np.finfo(X.dtype).eps
+
+
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def row_sq(X, i):
     """‖X[i]‖² in float64, summed in whatever order vectorises: a chain of dependent additions

@@ -16,38 +16,23 @@ from lloyd._kernels.common import (
     add_share,
     block_bounds,
     move_share,
+    rounding_tie,
+    sqdist_feature_order,
 )
-
-
-@njit(nogil=True, cache=True)
-def _sqdist(X, i, centers, j):
-    """Squared distance in float64, summed in feature order: the same value Lloyd's and
-    Hamerly's kernels compute, so near-tie decisions on it are theirs."""
-    s = 0.0
-    for f in range(X.shape[1]):
-        diff = np.float64(X[i, f]) - np.float64(centers[j, f])
-        s += diff * diff
-    return s
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def _sqdist_fast(X, i, centers, j):
     """Squared distance in X's dtype, summed in whatever order vectorises (a single chain of
     additions waits 4 cycles a feature at d = 784). For float32 data its error is float32's
-    (within the bounds' margin, which is float32's then too, and within ``_tie(X)``, beyond
-    which a near-tie is settled with ``_sqdist``, in float64, feature order)."""
+    (within the bounds' margin, which is float32's then too, and within
+    ``common.rounding_tie(X)``, beyond which a near-tie is settled with
+    ``sqdist_feature_order``)."""
     s = X.dtype.type(0)
     for f in range(X.shape[1]):
         a = X[i, f] - centers[j, f]
         s += a * a
     return np.float64(s)
-
-
-@njit(nogil=True, cache=True)
-def _tie(X):
-    """Relative gap under which two ``_sqdist_fast`` values are re-measured: a bound on its
-    rounding (sums of d positive terms in any order, each rounded thrice), with room."""
-    return 4.0 * (X.shape[1] + 2) * np.finfo(X.dtype).eps
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -57,8 +42,8 @@ def _closer(X, i, centers, j, s, label, ub_sq, tie):
     order, as Lloyd's kernel measures a near-tie, so the decision is Lloyd's."""
     if abs(s - ub_sq) > tie * (s + ub_sq):
         return s < ub_sq
-    a = _sqdist(X, i, centers, j)
-    b = _sqdist(X, i, centers, label)
+    a = sqdist_feature_order(X, i, centers, j)
+    b = sqdist_feature_order(X, i, centers, label)
     return a < b or (a == b and j < label)
 
 
@@ -93,7 +78,7 @@ def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
     stays 0)."""
     n = X.shape[0]
     k = centers.shape[0]
-    tie = _tie(X)
+    tie = rounding_tie(X)
     for i in prange(n):
         best = 0
         best_sq = _sqdist_fast(X, i, centers, 0)
@@ -128,7 +113,7 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
     n = X.shape[0]
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
-    tie = _tie(X)
+    tie = rounding_tie(X)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]

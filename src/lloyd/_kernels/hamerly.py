@@ -29,7 +29,9 @@ from lloyd._kernels.common import (
     add_share,
     block_bounds,
     move_share,
+    rounding_tie,
     row_sq,
+    sqdist_feature_order,
 )
 from lloyd._kernels.lloyd import _nearest_exact, best_two_scores, score_centers
 
@@ -273,6 +275,17 @@ def _two_largest(shift):
     return max1, max2, arg1
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _loosened_bounds(i, label, upper, lower, shift, max1, max2, arg1, half_min, margin):
+    """Hamerly's bounds for row i in cluster ``label``, shared by both passes, loosened by the
+    centres' moves (``shift``; ``max1``/``max2``/``arg1`` from ``_two_largest``) and by
+    ``margin``. Returns (upper bound, lower bound, the bound the upper one is tested against:
+    the row keeps its centre while ``upper + margin < bound``)."""
+    ub = upper[i] + shift[label] + margin
+    lb = lower[i] - (max2 if label == arg1 else max1) - margin
+    return ub, lb, max(half_min[label], lb)
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
                  block_sums, block_weights, update, nbr_index, nbr_dist, nbr_coords):
@@ -305,9 +318,8 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
         dist_sq = np.empty(k)
         for i in range(start, stop):
             label = labels[i]
-            ub = upper[i] + shift[label] + margin
-            lb = lower[i] - (max2 if label == arg1 else max1) - margin
-            bound = max(half_min[label], lb)
+            ub, lb, bound = _loosened_bounds(i, label, upper, lower, shift, max1, max2, arg1,
+                                             half_min, margin)
             if ub + margin >= bound:
                 s = 0.0
                 for f in range(d):
@@ -349,7 +361,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
     centers_m2 = np.empty((k, d), dtype=X.dtype)
     centers_sq = np.empty(k, dtype=X.dtype)
     centers_sq_max = score_centers(centers, centers_m2, centers_sq)
-    tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
+    tie_factor = rounding_tie(X)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]
@@ -370,15 +382,10 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
             m = 0
             for i in range(c0, c1):
                 label = labels[i]
-                ub = upper[i] + shift[label] + margin
-                lb = lower[i] - (max2 if label == arg1 else max1) - margin
-                bound = max(half_min[label], lb)
+                ub, lb, bound = _loosened_bounds(i, label, upper, lower, shift, max1, max2,
+                                                 arg1, half_min, margin)
                 if ub + margin >= bound:
-                    s = 0.0
-                    for f in range(d):
-                        diff = np.float64(X[i, f]) - np.float64(centers[label, f])
-                        s += diff * diff
-                    ub = np.sqrt(s)
+                    ub = np.sqrt(sqdist_feature_order(X, i, centers, label))
                     if ub + margin >= bound:
                         rows[m] = i
                         for f in range(d):

@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds, load_columns, row_sq
+from lloyd._kernels.common import (
+    CHUNK,
+    block_bounds,
+    load_columns,
+    rounding_tie,
+    row_sq,
+    sqdist_feature_order,
+)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -21,10 +28,7 @@ def _nearest_exact(X, i, centers):
     best = 0
     best_dist = np.inf
     for j in range(centers.shape[0]):
-        s = 0.0
-        for f in range(X.shape[1]):
-            diff = np.float64(X[i, f]) - np.float64(centers[j, f])
-            s += diff * diff
+        s = sqdist_feature_order(X, i, centers, j)
         if s < best_dist:
             best_dist = s
             best = j
@@ -287,7 +291,7 @@ def _lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weigh
     centers_sq = np.empty(k, dtype=X.dtype)
     centers_sq_max = score_centers(centers, centers_m2, centers_sq)
     # A bound on the rounding error of two scores, relative to ‖x‖² + max ‖c‖².
-    tie_factor = 4.0 * (d + 2) * np.finfo(X.dtype).eps
+    tie_factor = rounding_tie(X)
     centring = offset.shape[0] > 0
     changed = 0
     for b in prange(n_blocks):
