@@ -215,7 +215,8 @@ def test_same_random_state_draws_the_same_start_as_scikit_learn():
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
-@pytest.mark.parametrize("d", [2, 3, 4, 8, 40])  # low-d kernel, generic kernel, BLAS
+# low-d kernel, generic kernel, BLAS, BLAS with rows skipped by the triangle inequality
+@pytest.mark.parametrize("d", [2, 3, 4, 8, 40, 96])
 def test_kmeans_plusplus_matches_scikit_learn_indices(d):
     from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 
@@ -226,6 +227,65 @@ def test_kmeans_plusplus_matches_scikit_learn_indices(d):
         _, ref = sk_kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)
         np.testing.assert_array_equal(indices, ref)
         np.testing.assert_array_equal(centers, X[indices])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
+    """A high-d k-means++ step that skips rows by the triangle inequality must give the same
+    potentials, bit for bit, as the step that measures every row, and the same distances after
+    the chosen centre is added; the data make it skip rows in both ways (whole chunks by BLAS,
+    sparse chunks row by row) and keep rows whose bound is close."""
+    from lloyd._kernels import common
+    from lloyd._kernels import seeding as kernels
+
+    rng = np.random.default_rng(7)
+    d, n = 80, 6000
+    means = rng.uniform(-4, 4, size=(6, d))
+    # Sorted by blob: chunks of rows all near a centre (skipped), chunks of mixed blobs.
+    blob = np.sort(rng.integers(0, 6, size=n))
+    blob[4000:] = rng.integers(0, 6, size=2000)
+    X = (means[blob] + rng.normal(size=(n, d))).astype(dtype)
+    centers = np.array([np.flatnonzero(blob == j)[0] for j in (0, 1, 2)])
+    x_sq = np.empty(n)
+    common.row_norms_sq(X, x_sq)
+    full = ((X[:, None, :].astype(np.float64) - X[centers].astype(np.float64)) ** 2).sum(-1)
+    nearest = full.argmin(1).astype(np.int32)
+    closest = full.min(1)
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    cand_rows = np.array([np.flatnonzero(blob == 3)[5], np.flatnonzero(blob == 4)[5],
+                          np.flatnonzero(blob == 0)[7]])
+    cand = X[cand_rows]
+    cand_t = np.ascontiguousarray(cand.T)
+    cand_sq = x_sq[cand_rows]
+    gap = np.empty(3)
+    kernels.center_gaps(X, centers, 3, cand_t, gap)
+    slack = common.rounding_tie(X)
+    results = []
+    for prune in (False, True):
+        products = np.zeros((n, 3), dtype=dtype)
+        pots = np.empty((4, 3))
+        kernels.product_potentials(X, cand, cand_t, x_sq, cand_sq, w, closest, nearest, gap,
+                                   slack, prune, products, pots)
+        after, near_after, pot = closest.copy(), nearest.copy(), np.empty(4)
+        kernels.product_add_center(products, 1, 3, x_sq, cand_sq, w, after, near_after, prune,
+                                   pot)
+        results.append((pots, after, pot, products))
+    (full_pots, full_after, full_pot, _), (pots, after, pot, products) = results
+    skipped = np.isneginf(products[:, 0])
+    assert 1000 < skipped.sum() < n - 1000  # the sparse, row-by-row path ran
+    # Sound: no candidate is nearer (float64 numpy) to a skipped row than its nearest centre.
+    to_cand = ((X[:, None, :].astype(np.float64) - cand.astype(np.float64)) ** 2).sum(-1)
+    assert (to_cand[skipped].min(1) >= closest[skipped]).all()
+    # Some kept rows are nearer to a candidate than to any centre: the bound is not vacuous.
+    assert (to_cand[~skipped].min(1) < closest[~skipped]).sum() > 100
+    # The same sums as measuring every row (kept rows of sparse chunks are multiplied row by
+    # row, in another order than BLAS: equal to rounding).
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(pots, full_pots, rtol=rtol)
+    np.testing.assert_allclose(pot, full_pot, rtol=rtol)
+    np.testing.assert_array_equal(after[skipped], closest[skipped])
+    np.testing.assert_allclose(after, full_after, rtol=10 * rtol, atol=1e-9)
+    np.testing.assert_allclose(after, np.minimum(closest, to_cand[:, 1]), rtol=1e-4, atol=1e-3)
 
 
 def test_kmeans_plusplus_does_not_depend_on_threads():

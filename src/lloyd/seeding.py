@@ -16,6 +16,11 @@ __all__ = ["kmeans_plusplus"]
 SEEDING_BLOCK_ROWS = 8192
 #: Above this many features the candidates' distances are a BLAS matrix product.
 BLAS_SEEDING_MIN_FEATURES = 16
+#: From this many features a step skips the rows no candidate can come nearer to (the triangle
+#: inequality through each row's nearest centre). With fewer, a row is too short for skipping
+#: it to save memory traffic (the prefetcher reads its neighbours' lines anyway) and BLAS on
+#: the whole chunk is faster than any row-by-row product: (2·10⁵, 32, 64) seeded 25% slower.
+PRUNED_SEEDING_MIN_FEATURES = 64
 
 
 def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_local_trials=None):
@@ -125,22 +130,31 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
 
     # In high dimension the candidates' distances come from one matrix product (as in
     # scikit-learn), ‖x‖² − 2 x·c + ‖c‖²; the rest is fused in compiled passes. BLAS is pinned
-    # to one thread: the compiled kernels' blocks already run in parallel.
+    # to one thread: the compiled kernels' blocks already run in parallel. A row whose nearest
+    # centre is far from every candidate (twice its distance) keeps its distance: it is
+    # skipped, neither read nor multiplied (``product_potentials``).
     x_sq = np.empty(n_samples)
     common.row_norms_sq(X, x_sq)
     products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
+    prune = n_features >= PRUNED_SEEDING_MIN_FEATURES
+    nearest = np.zeros(n_samples if prune else 0, dtype=np.int32)
+    gap = np.empty(n_clusters)
+    slack = common.rounding_tie(X)
     current_pot = _ordered_sum(block_pot)
     with _blas_single_thread():
         for c in range(1, n_clusters):
             targets = random_state.uniform(size=n_local_trials) * current_pot
             kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
-            cand_t = np.ascontiguousarray(X[candidates].T)
+            cand = X[candidates]
+            cand_t = np.ascontiguousarray(cand.T)
             cand_sq = x_sq[candidates]
-            kernels.product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest,
-                                       products, block_pots)
+            if prune:
+                kernels.center_gaps(X, indices, c, cand_t, gap)
+            kernels.product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest,
+                                       nearest, gap, slack, prune, products, block_pots)
             choice = int(np.argmin(_ordered_sum(block_pots)))
-            kernels.product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest,
-                                       block_pot)
+            kernels.product_add_center(products, choice, c, x_sq, cand_sq, sample_weight,
+                                       closest, nearest, prune, block_pot)
             best = candidates[choice]
             current_pot = _ordered_sum(block_pot)
             centers[c] = X[best]

@@ -216,52 +216,137 @@ def add_center_low_d(X, sample_weight, chosen, closest, block_pot):
         block_pot[b] = acc
 
 
+@njit(nogil=True, cache=True)
+def center_gaps(X, center_rows, n_centers, cand_t, gap):
+    """OUT: gap[j] = min over candidates of ‖x_center_j − candidate‖, for j < n_centers.
+
+    Feature-order float64 differences (no cancellation), shrunk by a relative 10⁻¹² so that
+    rounding never overestimates a gap.
+    IN: center_rows (k,) row numbers of the centres chosen so far, cand_t (d, t).
+    """
+    d, n_cand = cand_t.shape
+    dist = np.empty(n_cand)
+    for j in range(n_centers):
+        r = center_rows[j]
+        for t in range(n_cand):
+            dist[t] = 0.0
+        for f in range(d):
+            xf = np.float64(X[r, f])
+            for t in range(n_cand):
+                diff = xf - np.float64(cand_t[f, t])
+                dist[t] += diff * diff
+        best = dist[0]
+        for t in range(1, n_cand):
+            best = min(best, dist[t])
+        gap[j] = np.sqrt(best) * (1.0 - 1e-12)
+
+
+#: A chunk with at most this fraction of its rows left after pruning multiplies them one by
+#: one instead of calling BLAS on the whole chunk. One thread, 256 rows a chunk, ms a pass of
+#: 10⁵ rows at d = 128, float64 (float32): BLAS on every row 15.2 (8.9); one by one with 25%,
+#: 50%, 75% of rows left 10.3, 14.1, 17.8 (5.8, 8.8, 10.3); at d = 32 and 784 alike.
+_SPARSE_CHUNK = 0.45
+
+
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _row_products(X, i, cand, out):
+    """OUT: out[t] = X[i] · cand[t], summed in X's dtype in whatever order vectorises (as a
+    BLAS product does)."""
+    d = X.shape[1]
+    for t in range(cand.shape[0]):
+        s = X[i, 0] * cand[t, 0]
+        for f in range(1, d):
+            s += X[i, f] * cand[t, f]
+        out[t] = s
+
+
 @njit(nogil=True, cache=True, parallel=True)
-def product_potentials(X, cand_t, x_sq, cand_sq, sample_weight, closest, products, block_pots):
+def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap,
+                       slack, prune, products, block_pots):
     """``candidate_potentials`` from BLAS products, for high dimension.
 
-    Each 256-row chunk's products with the candidates, ``cand_t`` (d, t), are one BLAS call
-    (the caller pins BLAS to one thread: the blocks already run in parallel, and two thread
-    pools spinning on the same cores slow each other down); the squared distance is
-    ``‖x‖² − 2 x·c + ‖c‖²`` clipped at 0, as scikit-learn computes it.
-    OUT: products (n, t) = X · cand_t, block_pots (B, t).
+    Each 256-row chunk's products with the candidates are one BLAS call (the caller pins BLAS
+    to one thread: the blocks already run in parallel); the squared distance is
+    ``‖x‖² − 2 x·c + ‖c‖²`` clipped at 0, as scikit-learn computes it. Rows are summed in
+    order, so the potentials do not depend on the number of threads.
+
+    With ``prune``, a row that no candidate can come nearer to (the triangle inequality) is
+    skipped: when its nearest centre so far, ``nearest[i]``, lies at least ``2·r`` from every
+    candidate (``gap``), ``r`` an upper bound on the row's distance to it
+    (``√(closest + slack·(‖x‖² + max ‖cand‖²))``, the rounding of the products included), every
+    candidate is at least ``r`` away and no computed distance falls below ``closest``. In a
+    chunk where at most ``_SPARSE_CHUNK`` of the rows remain, each remaining row is multiplied
+    on its own (reading only those rows) and a skipped row's products are set to −∞, so its
+    distance is +∞: the sums below and ``product_add_center`` treat it without a branch, and
+    add exactly what the full computation would (``min(dist, closest) = closest``).
+
+    IN: cand (t, d) the candidates, cand_t (d, t) the same transposed.
+    OUT: products (n, t), block_pots (B, t).
     """
     n = X.shape[0]
     n_cand = cand_t.shape[1]
     n_blocks = block_pots.shape[0]
+    max_cand_sq = 0.0
+    for t in range(n_cand):
+        max_cand_sq = max(max_cand_sq, cand_sq[t])
+    sparse = int(_SPARSE_CHUNK * CHUNK) if prune else -1
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = np.zeros(n_cand)
+        keep = np.empty(CHUNK, dtype=np.bool_)
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
-            chunk = products[c0:c1]
-            np.dot(X[c0:c1], cand_t, chunk)  # straight into place: no temporary, no copy
-            for r in range(c1 - c0):
-                i = c0 + r
+            m = c1 - c0
+            if prune:
+                m = 0
+                for i in range(c0, c1):
+                    g = gap[nearest[i]]
+                    k = g * g < 4.0 * (closest[i] + slack * (x_sq[i] + max_cand_sq))
+                    keep[i - c0] = k
+                    m += k
+            if m > sparse:
+                np.dot(X[c0:c1], cand_t, products[c0:c1])  # in place: no temporary, no copy
+            else:
+                for i in range(c0, c1):
+                    if keep[i - c0]:
+                        _row_products(X, i, cand, products[i])
+                    else:
+                        products[i, :] = -np.inf
+            for i in range(c0, c1):
                 xs = x_sq[i]
                 near = closest[i]
                 w = np.float64(sample_weight[i])
                 for t in range(n_cand):
-                    dist = max(xs - 2.0 * chunk[r, t] + cand_sq[t], 0.0)
+                    dist = max(xs - 2.0 * products[i, t] + cand_sq[t], 0.0)
                     acc[t] += w * min(dist, near)
         for t in range(n_cand):
             block_pots[b, t] = acc[t]
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def product_add_center(products, choice, x_sq, cand_sq, sample_weight, closest, block_pot):
-    """``add_center`` for candidate ``choice`` of ``products``: IN/OUT closest, OUT block_pot."""
+def product_add_center(products, choice, center, x_sq, cand_sq, sample_weight, closest,
+                       nearest, track, block_pot):
+    """``add_center`` for candidate ``choice`` of ``products``, the new centre number
+    ``center``: IN/OUT closest, and nearest when ``track``; OUT block_pot."""
     n = products.shape[0]
     n_blocks = block_pot.shape[0]
     c_sq = cand_sq[choice]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = 0.0
-        for i in range(start, stop):
-            dist = max(x_sq[i] - 2.0 * products[i, choice] + c_sq, 0.0)
-            if dist < closest[i]:
-                closest[i] = dist
-            acc += np.float64(sample_weight[i]) * closest[i]
+        if track:
+            for i in range(start, stop):
+                dist = max(x_sq[i] - 2.0 * products[i, choice] + c_sq, 0.0)
+                nearer = dist < closest[i]
+                closest[i] = dist if nearer else closest[i]
+                nearest[i] = center if nearer else nearest[i]
+                acc += np.float64(sample_weight[i]) * closest[i]
+        else:
+            for i in range(start, stop):
+                dist = max(x_sq[i] - 2.0 * products[i, choice] + c_sq, 0.0)
+                if dist < closest[i]:
+                    closest[i] = dist
+                acc += np.float64(sample_weight[i]) * closest[i]
         block_pot[b] = acc
 
 
