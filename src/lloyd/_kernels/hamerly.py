@@ -56,10 +56,12 @@ def half_min_distances(centers, half_min):
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords):
+def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords, built, slack):
     """Every centre's ``m`` nearest other centres, nearest first (in any order among equal
     distances: the scan that reads the table breaks ties by index itself).
 
+    OUT also: built (k, d) float64 the positions the table is for, slack (k,) zeros (see
+    ``refresh_neighbours``).
     OUT: nbr_index (k, m) intp, nbr_dist (k, m) float64 their distances, nbr_coords (k, d, m)
     float64 their coordinates (a feature of a centre's neighbours contiguous, for the scan),
     half_min (k,) half the distance to the nearest other centre (∞ when k = 1). m <= k - 1;
@@ -70,8 +72,10 @@ def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords):
     m = nbr_index.shape[1]
     c = np.empty((k, d))
     for a in range(k):
+        slack[a] = 0.0
         for f in range(d):
             c[a, f] = centers[a, f]
+            built[a, f] = c[a, f]
     for a in prange(k):
         top_sq = np.empty(m)
         top = np.empty(m, dtype=np.intp)
@@ -101,11 +105,59 @@ def neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords):
         half_min[a] = 0.5 * nbr_dist[a, 0] if m > 0 else np.inf
 
 
+@njit(nogil=True, cache=True)
+def refresh_neighbours(centers, built, nbr_index, nbr_dist, nbr_coords, half_min, slack,
+                       margin):
+    """Reuse a table built for the positions ``built`` after the centres moved a little.
+
+    A centre a has drifted ``δ_a = ‖c_a − built_a‖``; the distance between two centres has
+    changed by at most ``δ_a + δ_b``, so the table's distances and order stay true up to
+    ``slack[a] = δ_a + max δ + margin``: ``_ball_scan`` widens the ball by it and lowers its
+    bound on the centres beyond by it. The listed neighbours' coordinates are refreshed, and
+    half_min becomes half of the least of their current distances and the lowest any unlisted
+    centre can be at (a lower bound, which is all Hamerly's test needs).
+
+    IN: centers (k, d), built (k, d), nbr_index, nbr_dist from ``neighbour_table``.
+    OUT: nbr_coords, half_min, slack. Returns max δ (the caller rebuilds the table when it
+    grows: the balls widen with it).
+    """
+    k, d = centers.shape
+    m = nbr_index.shape[1]
+    max_drift = 0.0
+    for a in range(k):
+        s = 0.0
+        for f in range(d):
+            diff = np.float64(centers[a, f]) - built[a, f]
+            s += diff * diff
+        slack[a] = np.sqrt(s)
+        max_drift = max(max_drift, slack[a])
+    for a in range(k):
+        slack[a] += max_drift + margin
+        nearest_sq = np.inf
+        for q in range(m):
+            b = nbr_index[a, q]
+            s = 0.0
+            for f in range(d):
+                cf = np.float64(centers[b, f])
+                nbr_coords[a, f, q] = cf
+                diff = np.float64(centers[a, f]) - cf
+                s += diff * diff
+            nearest_sq = min(nearest_sq, s)
+        nearest = np.sqrt(nearest_sq)
+        if m < k - 1:
+            nearest = min(nearest, max(0.0, nbr_dist[a, m - 1] - slack[a]))
+        half_min[a] = 0.5 * nearest if m > 0 else np.inf
+    return max_drift
+
+
 @njit(nogil=True, cache=True, inline="always")
-def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords, k, dist_sq):
+def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords, slack, k,
+               dist_sq):
     """Row i against the centres within ``2 · own`` of its centre ``label`` (``own`` = the
     distance to it, ``own_sq`` its square); no other centre can be nearer. Their distances go
-    to ``dist_sq`` (scratch) in a loop vectorised over the centres.
+    to ``dist_sq`` (scratch) in a loop vectorised over the centres. The table's distances may
+    be off by ``slack[label]`` (a table reused after the centres moved): the ball is widened,
+    and the bound beyond it lowered, by that much.
 
     Returns (nearest centre, first on ties; its squared distance; a lower bound on the distance
     to every other centre), or (-1, 0, 0) when the ball reaches past the table: the caller then
@@ -113,14 +165,14 @@ def _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist, nbr_coords
     """
     d = X.shape[1]
     m = nbr_index.shape[1]
-    limit = 2.0 * own + 2.0 * margin
+    limit = 2.0 * own + 2.0 * margin + slack[label]
     inside = 0
     while inside < m and nbr_dist[label, inside] <= limit:
         inside += 1
     if inside == m and m < k - 1:  # every listed centre in the ball: others may be too
         return -1, 0.0, 0.0
     # a lower bound on the distance to the centres not measured (triangle inequality)
-    beyond = nbr_dist[label, inside] - own - margin if inside < m else np.inf
+    beyond = nbr_dist[label, inside] - slack[label] - own - margin if inside < m else np.inf
     x = np.float64(X[i, 0])
     for q in range(inside):
         diff = x - nbr_coords[label, 0, q]
@@ -239,14 +291,14 @@ def _two_smallest_4_lanes(dist_sq):
 
 @njit(nogil=True, cache=True, inline="always")
 def _nearest_two(X, i, label, own_sq, own, margin, centers_t, dist_sq, ball, nbr_index, nbr_dist,
-                 nbr_coords):
+                 nbr_coords, slack):
     """For a row whose bounds failed: (nearest centre, its distance, a lower bound on the
     distance to every other centre), from the ball scan when the table covers it, else from
     every centre."""
     k = centers_t.shape[1]
     if ball:
         best, best_sq, lb = _ball_scan(X, i, label, own_sq, own, margin, nbr_index, nbr_dist,
-                                       nbr_coords, k, dist_sq)
+                                       nbr_coords, slack, k, dist_sq)
         if best >= 0:
             return best, np.sqrt(best_sq), lb
     _distances_to_all(X, i, centers_t, dist_sq)
@@ -288,7 +340,7 @@ def _loosened_bounds(i, label, upper, lower, shift, max1, max2, arg1, half_min, 
 
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
-                 block_sums, block_weights, update, nbr_index, nbr_dist, nbr_coords):
+                 block_sums, block_weights, update, nbr_index, nbr_dist, nbr_coords, slack):
     """One Hamerly pass: exact labels for ``centers`` and (when ``update``) the block sums.
 
     IN: X (n, d), sample_weight (n,), centers (k, d), half_min (k,) for ``centers``, shift (k,):
@@ -296,8 +348,9 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     margin: the absolute slack added to every bound update.
     IN/OUT: labels (n,), upper (n,), lower (n,) float64 (upper = ∞ means "unknown": the row is
     measured against every centre). OUT: block_sums (B, k, d), block_weights (B, k), float64,
-    when ``update``. nbr_index, nbr_dist, nbr_coords: ``neighbour_table`` of ``centers``, or
-    empty (0, 0), (0, 0), (0, 0, 0) arrays: then a failing row is measured against every centre.
+    when ``update``. nbr_index, nbr_dist, nbr_coords, slack: ``neighbour_table`` of
+    ``centers`` (or of earlier positions, then ``refresh_neighbours``), or empty (0, 0),
+    (0, 0), (0, 0, 0), (0,) arrays: then a failing row is measured against every centre.
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -328,7 +381,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                 ub = np.sqrt(s)
                 if ub + margin >= bound:
                     label, ub, lb = _nearest_two(X, i, label, s, ub, margin, centers_t, dist_sq,
-                                                 ball, nbr_index, nbr_dist, nbr_coords)
+                                                 ball, nbr_index, nbr_dist, nbr_coords, slack)
                     labels[i] = label
             upper[i] = ub
             lower[i] = lb
