@@ -288,6 +288,21 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     np.testing.assert_allclose(after, np.minimum(closest, to_cand[:, 1]), rtol=1e-4, atol=1e-3)
 
 
+def test_hamerly_does_not_stop_after_a_first_pass_that_leaves_every_label_at_zero():
+    """Hamerly's first pass starts from placeholder labels (zeros): a first pass that puts
+    every row in cluster 0 changes no label, yet the centres move (and empty ones are
+    relocated), so the run must go on, as Lloyd's does."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 2))
+    init = np.vstack([np.zeros((1, 2)), 1000.0 + rng.normal(size=(19, 2))])
+    ref = KMeans(20, init=init, n_init=1, algorithm="lloyd").fit(X)
+    ours = KMeans(20, init=init, n_init=1, algorithm="hamerly").fit(X)
+    assert ref.n_iter_ > 1
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+
+
 def test_kmeans_plusplus_does_not_depend_on_threads():
     import numba
 

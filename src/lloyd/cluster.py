@@ -744,9 +744,10 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     # The table is rebuilt when a centre has drifted this far from where it was built
     # (``refresh_neighbours``); None: not built yet.
     rebuild_drift = None
+    n_passes = 0
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
-        nonlocal rebuild_drift
+        nonlocal rebuild_drift, n_passes
         if dense:
             hamerly.half_min_distances(centers, half_min)
             hamerly.hamerly_pass_dense(X, sample_weight, centers, half_min, shift64, labels,
@@ -762,9 +763,13 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
                 rebuild_drift = HAMERLY_TABLE_DRIFT * float(np.median(nbr_dist[:, 0]))
         else:
             hamerly.half_min_distances(centers, half_min)
-        hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels, upper, lower,
-                             margin, block_sums, block_weights, mode != common.LABELS_ONLY,
-                             nbr_index, nbr_dist, nbr_coords, nbr_slack)
+        n_passes += 1
+        changed = hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels,
+                                       upper, lower, margin, block_sums, block_weights,
+                                       mode != common.LABELS_ONLY, nbr_index, nbr_dist,
+                                       nbr_coords, nbr_slack)
+        # The first pass starts from placeholder labels (zeros): its count means nothing.
+        return changed if n_passes > 1 else None
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)

@@ -341,7 +341,8 @@ def _loosened_bounds(i, label, upper, lower, shift, max1, max2, arg1, half_min, 
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
                  block_sums, block_weights, update, nbr_index, nbr_dist, nbr_coords, slack):
-    """One Hamerly pass: exact labels for ``centers`` and (when ``update``) the block sums.
+    """One Hamerly pass: exact labels for ``centers`` and (when ``update``) the block sums;
+    returns how many labels changed.
 
     IN: X (n, d), sample_weight (n,), centers (k, d), half_min (k,) for ``centers``, shift (k,):
     how far each centre moved since the bounds were last valid (zeros when they are valid),
@@ -361,6 +362,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     for j in range(k):
         for f in range(d):
             centers_t[f, j] = centers[j, f]
+    changed = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums = block_sums[b]
@@ -369,6 +371,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
             sums[:] = 0.0
             weights[:] = 0.0
         dist_sq = np.empty(k)
+        n_changed = 0
         for i in range(start, stop):
             label = labels[i]
             ub, lb, bound = _loosened_bounds(i, label, upper, lower, shift, max1, max2, arg1,
@@ -382,11 +385,14 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                 if ub + margin >= bound:
                     label, ub, lb = _nearest_two(X, i, label, s, ub, margin, centers_t, dist_sq,
                                                  ball, nbr_index, nbr_dist, nbr_coords, slack)
+                    n_changed += label != labels[i]
                     labels[i] = label
             upper[i] = ub
             lower[i] = lb
             if update:
                 add_share(X, i, sample_weight[i], label, sums, weights)
+        changed[b] = n_changed
+    return changed.sum()
 
 
 @njit(nogil=True, cache=True, parallel=True)
