@@ -233,6 +233,7 @@ default='k-means++'
                     run = _single_run(
                         algorithm, X, sample_weight, centers_init, self.max_iter, tol,
                         self.verbose, getattr(self, "_iteration_callback", None),
+                        getattr(self, "_relaxation", 1.0),
                     )
                     if best is None or (
                         run.inertia < best.inertia
@@ -533,12 +534,14 @@ def _labels(X, centers):
 
 
 def _single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose,
-                progress=None):
+                progress=None, relax=1.0):
     """One run; ``progress()``, when given, is called after every iteration (progress bars:
-    ``lloyd cluster`` sets it through the estimator's private ``_iteration_callback``)."""
+    ``lloyd cluster`` sets it through the estimator's private ``_iteration_callback``);
+    ``relax`` over-relaxes the steps (see ``_iterate``; the estimator's private
+    ``_relaxation``, which the colour quantizer sets)."""
     run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
            "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
-    return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress)
+    return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
 
 
 def _update_centers(X, sample_weight, centers, centers_new, labels, sums, weights, empty,
@@ -573,7 +576,7 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
 
 
 def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign, moved,
-             progress=None, incremental=False):
+             progress=None, incremental=False, relax=1.0):
     """The convergence loop every algorithm shares, on validated, centred X.
 
     ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
@@ -588,6 +591,14 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     moved); the clusters' totals are then kept here and updated by those changes, with a full
     pass first and after any relocation. Used only when every weight is positive, so that a
     cluster is empty exactly when its row count is 0.
+
+    ``relax`` > 1 over-relaxes Lloyd's step: from the second iteration on, each centre moves
+    ``relax`` times the way to its cluster's mean (successive over-relaxation of the
+    fixed-point iteration). The step that meets the stopping rule, and any step with a
+    relocation, is a plain one, so a converged run ends on its clusters' means: a k-means fixed
+    point, though not the one Lloyd's plain steps would reach, so only the colour quantizer
+    uses it (1.8 on 8 photographs' palettes at K = 16 / 64 / 256: 23% / 35% / 26% fewer
+    iterations, mean PSNR +0.003 / +0.006 / +0.005 dB).
     """
     from lloyd._kernels import common
 
@@ -610,6 +621,7 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
     centers_new = np.empty_like(centers)
     labels_old = None  # a copy of the last labels, for an ``assign`` that does not count
     shift = np.empty(k, dtype=X.dtype)
+    shift_relaxed = np.empty(k, dtype=X.dtype)
     strict_convergence = False
     for i in range(max_iter):
         if incremental and totals_match_labels:
@@ -634,9 +646,16 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
                 empty = np.flatnonzero(weights == 0)
         # A relocation edits sums and weights, so they are no longer those of ``labels``: the
         # next pass is a full one.
-        totals_match_labels = not _update_centers(X, sample_weight, centers, centers_new, labels,
-                                                  sums, weights, empty, shift)
-        moved(centers, centers_new, shift)
+        relocated = _update_centers(X, sample_weight, centers, centers_new, labels, sums,
+                                    weights, empty, shift)
+        totals_match_labels = not relocated
+        if (relax != 1.0 and i > 0 and not relocated and n_changed != 0
+                and float(np.dot(shift, shift)) > tol):
+            centers_new += (relax - 1.0) * (centers_new - centers)
+            common.center_shift(centers, centers_new, shift_relaxed)
+            moved(centers, centers_new, shift_relaxed)
+        else:
+            moved(centers, centers_new, shift)
         if progress is not None:
             progress()
         if verbose:
@@ -667,7 +686,7 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
 
 
 def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None):
+                          progress=None, relax=1.0):
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
@@ -681,11 +700,11 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
         """Lloyd keeps no bounds: nothing to loosen."""
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress)
+                    moved, progress, relax=relax)
 
 
 def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None):
+                          progress=None, relax=1.0):
     """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import elkan
 
@@ -709,11 +728,11 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
         elkan.half_distances(centers_new, half_dist, next_half)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress, incremental=True)
+                    moved, progress, incremental=True, relax=relax)
 
 
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None):
+                          progress=None, relax=1.0):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import common, hamerly
 
@@ -777,7 +796,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     # The dense pass can report only the rows that changed cluster (then the rows whose bounds
     # held are never read); the low-dimension one reads every row anyway.
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress, incremental=dense)
+                    moved, progress, incremental=dense, relax=relax)
 
 
 #: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,
@@ -798,7 +817,7 @@ YINYANG_GROUP_SIZE = 10
 
 
 def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                           progress=None):
+                           progress=None, relax=1.0):
     """One run of Yinyang k-means from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import common, hamerly, yinyang
 
@@ -827,7 +846,7 @@ def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbos
         yinyang.group_moves(shift64, group_start, order, group_shift)
 
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress)
+                    moved, progress, relax=relax)
 
 
 def _center_groups(centers, n_groups, n_iter=5):

@@ -54,6 +54,13 @@ _COARSE_MIN_BINS_PER_COLOR = 4
 _AUTO_RESTARTS = ((32, 8), (128, 3))
 #: From this many colours the palette is fitted with Hamerly's algorithm.
 _HAMERLY_MIN_COLORS = 128
+#: Palette fits over-relax Lloyd's step: each entry moves this many times the way to its
+#: colours' mean (the step that converges is a plain one, so the palette is still a k-means
+#: fixed point). 8 photographs, K = 16 / 64 / 256, in-process ms an image and mean PSNR:
+#: 1.0: 88 / 137 / 192 ms, 29.791 / 35.281 / 39.901 dB; 1.5: 91 / 104 / 172 ms, 29.791 /
+#: 35.280 / 39.908; 1.8: 73 / 99 / 158 ms, 29.794 / 35.288 / 39.906; 1.95: 80 / 109 / 216 ms
+#: (closer to 2 it overshoots, and the iterations grow again).
+_PALETTE_RELAXATION = 1.8
 
 
 @dataclass(frozen=True)
@@ -526,5 +533,6 @@ def _fit_palette(colors, weights, n_colors, *, init, n_init, max_iter, tol, rand
 
     model = KMeans(n_clusters=n_colors, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
                    random_state=random_state, algorithm=_palette_algorithm(n_colors))
+    model._relaxation = _PALETTE_RELAXATION
     model.fit(colors, sample_weight=weights)
     return np.asarray(model.cluster_centers_, dtype=np.float64)
