@@ -649,8 +649,12 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
         relocated = _update_centers(X, sample_weight, centers, centers_new, labels, sums,
                                     weights, empty, shift)
         totals_match_labels = not relocated
-        if (relax != 1.0 and i > 0 and not relocated and n_changed != 0
-                and float(np.dot(shift, shift)) > tol):
+        if n_changed is None:
+            same = labels_old is not None and np.array_equal(labels, labels_old)
+        else:
+            same = n_changed == 0
+        shift_total = float(np.dot(shift, shift))
+        if relax != 1.0 and i > 0 and not (relocated or same or shift_total <= tol):
             centers_new += (relax - 1.0) * (centers_new - centers)
             common.center_shift(centers, centers_new, shift_relaxed)
             moved(centers, centers_new, shift_relaxed)
@@ -662,16 +666,11 @@ def _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, ass
             inertia = common.inertia(X, sample_weight, centers, labels, n_blocks)
             print(f"Iteration {i}, inertia {inertia}.")
         centers, centers_new = centers_new, centers
-        if n_changed is None:
-            same = labels_old is not None and np.array_equal(labels, labels_old)
-        else:
-            same = n_changed == 0
         if same:
             if verbose:
                 print(f"Converged at iteration {i}: strict convergence.")
             strict_convergence = True
             break
-        shift_total = float(np.dot(shift, shift))
         if shift_total <= tol:
             if verbose:
                 print(f"Converged at iteration {i}: center shift {shift_total} within "
