@@ -123,14 +123,8 @@ def refresh_neighbours(centers, built, nbr_index, nbr_dist, nbr_coords, half_min
     """
     k, d = centers.shape
     m = nbr_index.shape[1]
-    max_drift = 0.0
-    for a in range(k):
-        s = 0.0
-        for f in range(d):
-            diff = np.float64(centers[a, f]) - built[a, f]
-            s += diff * diff
-        slack[a] = np.sqrt(s)
-        max_drift = max(max_drift, slack[a])
+    center_moves(built, centers, slack)  # each centre's drift since the table was built
+    max_drift = slack.max()
     for a in range(k):
         slack[a] += max_drift + margin
         nearest_sq = np.inf
