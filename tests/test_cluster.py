@@ -120,8 +120,8 @@ def test_same_answer_as_the_teaching_steps(algorithm):
                                     (24, 120)])
 def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
     """From the same start, the pruning algorithms return exactly Lloyd's labels and centres
-    (Hamerly above 4 features keeps running sums, moved only by the rows that changed cluster:
-    its centres are Lloyd's to rounding)."""
+    (Hamerly keeps running sums, moved only by the rows that changed cluster: its centres are
+    Lloyd's to rounding)."""
     X = make_blobs(4000, d, max(k, 2), dtype, seed=d * 100 + k)
     rng = np.random.default_rng(k)
     w = rng.uniform(0.5, 2.0, size=len(X)).astype(dtype)
@@ -135,7 +135,7 @@ def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
         )
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
         assert ours.n_iter_ == ref.n_iter_
-        if algorithm == "hamerly" and d > 4:
+        if algorithm == "hamerly":
             rtol = 1e-10 if dtype == np.float64 else 1e-6
             np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=rtol,
                                        atol=rtol)
@@ -143,28 +143,29 @@ def test_bound_algorithms_give_lloyds_answer_bit_for_bit(d, k, dtype):
             np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
 
 
-@pytest.mark.parametrize("algorithm", ["elkan", "hamerly"])
+@pytest.mark.parametrize(("algorithm", "d"), [("elkan", 40), ("hamerly", 40), ("hamerly", 3)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weights", ["none", "positive", "some zero"])
-def test_moving_only_changed_rows_still_gives_lloyds_answer(dtype, weights, algorithm):
-    """Elkan and (above 4 features) Hamerly keep the clusters' sums and move only the rows that
-    changed cluster; after many iterations, with empty clusters relocated on the way, the labels
-    are still Lloyd's and the centres Lloyd's to rounding. Zero weights fall back to full sums
-    every pass."""
-    X = make_blobs(3000, 40, 6, dtype, seed=7)
+def test_moving_only_changed_rows_still_gives_lloyds_answer(dtype, weights, algorithm, d):
+    """Elkan and Hamerly (both its passes: BLAS above 4 features, direct below) keep the
+    clusters' sums and move only the rows that changed cluster; after many iterations, with
+    empty clusters relocated on the way, the labels are still Lloyd's and the centres Lloyd's
+    to rounding. Zero weights fall back to full sums every pass."""
+    X = make_blobs(3000, d, 6, dtype, seed=7)
     rng = np.random.default_rng(3)
     w = {"none": None,
          "positive": rng.uniform(0.5, 2.0, size=len(X)),
          "some zero": np.where(rng.random(len(X)) < 0.1, 0.0, 1.0)}[weights]
     # 3 far-away starts (duplicated outliers) empty out at once: relocation, then changes
-    init = np.vstack([X[rng.choice(len(X), 9, replace=False)], np.full((3, 40), 1e3)])
+    init = np.vstack([X[rng.choice(len(X), 9, replace=False)], np.full((3, d), 1e3)])
     init = init.astype(dtype)
     runs = {
-        algorithm: KMeans(12, init=init, n_init=1, max_iter=60, tol=0,
+        algorithm: KMeans(12, init=init, n_init=1, max_iter=100, tol=0,
                           algorithm=algorithm).fit(X, sample_weight=w)
         for algorithm in ("lloyd", algorithm)
     }
     ref, ours = runs["lloyd"], runs[algorithm]
+    assert ref.n_iter_ < 100  # converged, so the centres below are their rows' means
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     assert ours.n_iter_ == ref.n_iter_
     rtol = 1e-10 if dtype == np.float64 else 1e-5
@@ -300,7 +301,42 @@ def test_hamerly_does_not_stop_after_a_first_pass_that_leaves_every_label_at_zer
     assert ref.n_iter_ > 1
     assert ours.n_iter_ == ref.n_iter_
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
-    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["spread", "duplicates", "all equal", "k - 1 listed"])
+def test_neighbour_table_lists_each_centres_nearest_in_order(layout):
+    """Hamerly's table of every centre's m nearest others, against a stable float64 argsort:
+    the same neighbours in the same order (equal distances in index order), their distances
+    and coordinates, and half the nearest distance."""
+    from lloyd._kernels import hamerly
+
+    rng = np.random.default_rng(5)
+    k, m = 200, 32
+    centers = rng.uniform(0, 1, size=(k, 3))
+    if layout == "duplicates":  # many exact ties, some at the m-th place
+        centers = np.repeat(centers[:40], 5, axis=0)
+    elif layout == "all equal":  # every distance 0
+        centers = np.ones((k, 3))
+    elif layout == "k - 1 listed":
+        k = m + 1
+        centers = centers[:k]
+    nbr_index = np.empty((k, m), dtype=np.intp)
+    nbr_dist = np.empty((k, m))
+    nbr_coords = np.empty((k, 3, m))
+    half_min, slack, built = np.empty(k), np.empty(k), np.empty((k, 3))
+    hamerly.neighbour_table(centers, half_min, nbr_index, nbr_dist, nbr_coords, built, slack)
+    dist_sq = ((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(dist_sq, np.inf)
+    order = np.argsort(dist_sq, axis=1, kind="stable")[:, :m]
+    np.testing.assert_array_equal(nbr_index, order)
+    np.testing.assert_allclose(nbr_dist, np.sqrt(np.take_along_axis(dist_sq, order, 1)),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(nbr_coords, centers[order].transpose(0, 2, 1))
+    np.testing.assert_allclose(half_min, 0.5 * nbr_dist[:, 0])
+    np.testing.assert_array_equal(built, centers)
+    assert not slack.any()
 
 
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])

@@ -784,18 +784,18 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
         n_passes += 1
         changed = hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels,
                                        upper, lower, margin, block_sums, block_weights,
-                                       mode != common.LABELS_ONLY, nbr_index, nbr_dist,
-                                       nbr_coords, nbr_slack)
+                                       block_counts, mode, nbr_index, nbr_dist, nbr_coords,
+                                       nbr_slack)
         # The first pass starts from placeholder labels (zeros): its count means nothing.
         return changed if n_passes > 1 else None
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
 
-    # The dense pass can report only the rows that changed cluster (then the rows whose bounds
-    # held are never read); the low-dimension one reads every row anyway.
+    # Both passes can report only the rows that changed cluster: then the rows whose bounds held
+    # are read no further than their bounds.
     return _iterate(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                    moved, progress, incremental=dense, relax=relax)
+                    moved, progress, incremental=True, relax=relax)
 
 
 #: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,
