@@ -9,6 +9,7 @@ import io
 import os
 import struct
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,24 +319,31 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     """
     from PIL import Image
 
-    im = Image.fromarray(indices)
-    im.putpalette(palette[:, :3].tobytes())
     options = {}
     transparency = _transparency(palette)
     if transparency is not None:
         options["transparency"] = transparency
-    # Pillow writes 1, 2, 4 or 8 bits per pixel from the palette length, and no PNG filter
-    # for palette images (what libpng does too). Two zlib settings, the smaller file kept:
-    # run-length matching suits packed 1-4 bit rows (on scikit-image's photographs at 16
-    # colours, 2% smaller than level 9 and twenty times faster), the default strategy suits
-    # 8-bit rows (level 6: within 0.2% of level 9 at half the time).
-    best = None
-    for settings in _ZLIB_SETTINGS:
+
+    def encode(settings):
+        # One Image per encoding: Image.save stores its options on the image.
+        im = Image.fromarray(indices)
+        im.putpalette(palette[:, :3].tobytes())
         buffer = io.BytesIO()
         im.save(buffer, format="PNG", **settings, **options)
-        if best is None or buffer.tell() < len(best):
-            best = buffer.getvalue()
-    return best
+        return buffer.getvalue()
+
+    # Pillow writes 1, 2, 4 or 8 bits per pixel from the palette length, and no PNG filter
+    # for palette images (what libpng does too). Two zlib settings, the smaller file kept
+    # (the first on a tie): run-length matching suits packed 1-4 bit rows (on scikit-image's
+    # photographs at 16 colours, 2% smaller than level 9 and twenty times faster), the
+    # default strategy suits 8-bit rows (level 6: within 0.2% of level 9 at half the time).
+    # zlib releases the GIL, so the cheap encoding runs on a thread beside the other: at 64
+    # and 256 colours, 17 instead of 22 ms a photograph.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = [pool.submit(encode, settings) for settings in _ZLIB_SETTINGS[:-1]]
+        last = encode(_ZLIB_SETTINGS[-1])
+        candidates = [future.result() for future in side] + [last]
+    return min(candidates, key=len)
 
 
 def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) -> bytes:
