@@ -733,7 +733,7 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
                           progress=None, relax=1.0):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import common, hamerly
+    from lloyd._kernels import hamerly
 
     n = X.shape[0]
     k = centers_init.shape[0]

@@ -436,9 +436,10 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     margin: the absolute slack added to every bound update.
     IN/OUT: labels (n,), upper (n,), lower (n,) float64 (upper = ∞ means "unknown": the row is
     measured against every centre). OUT: block_sums (B, k, d), block_weights (B, k), float64,
-    block_counts (B, k) int64, unless ``mode`` is ``LABELS_ONLY``. nbr_index, nbr_dist, nbr_coords, slack: ``neighbour_table`` of
-    ``centers`` (or of earlier positions, then ``refresh_neighbours``), or empty (0, 0),
-    (0, 0), (0, 0, 0), (0,) arrays: then a failing row is measured against every centre.
+    block_counts (B, k) int64, unless ``mode`` is ``LABELS_ONLY``. nbr_index, nbr_dist,
+    nbr_coords, slack: ``neighbour_table`` of ``centers`` (or of earlier positions, then
+    ``refresh_neighbours``), or empty (0, 0), (0, 0), (0, 0, 0), (0,) arrays: then a failing
+    row is measured against every centre.
     """
     n, d = X.shape
     k = centers.shape[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds, load_columns
+from lloyd._kernels.common import CHUNK, block_bounds
 
 
 @njit(nogil=True, cache=True)
@@ -113,64 +113,97 @@ def add_center(X, sample_weight, chosen, closest, block_pot):
 #: Rows per chunk of the low-dimension kernel: four float64 columns, the weights and the
 #: current distances stay in L1.
 _LOW_D_CHUNK = 256
+# Blocks start on multiples of CHUNK, so chunk c of a block is rows [c, c + 1) · _LOW_D_CHUNK.
+assert CHUNK % _LOW_D_CHUNK == 0
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _box_sq(lo, hi, c, a0, a1, a2, a3):
+    """A lower bound on the squared distance from (a0..a3) to every row of chunk ``c``, whose
+    features lie in [lo[c], hi[c]], as the low-dimension kernels round it: per feature the gap
+    to the box is at most |x − a| rounded (rounding is monotone), and the squares are added in
+    the kernels' order, so the bound holds for the computed distances too."""
+    g0 = max(lo[c, 0] - a0, a0 - hi[c, 0], 0.0)
+    g1 = max(lo[c, 1] - a1, a1 - hi[c, 1], 0.0)
+    g2 = max(lo[c, 2] - a2, a2 - hi[c, 2], 0.0)
+    g3 = max(lo[c, 3] - a3, a3 - hi[c, 3], 0.0)
+    return g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots):
+def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
+    """OUT: Xt (4, n) float64 the features of X as columns (zeros past d), lo, hi (n_chunks, 4)
+    the bounding box of each chunk of ``_LOW_D_CHUNK`` rows, chunk_max (n_chunks,) the largest
+    ``closest`` in it."""
+    n, d = X.shape
+    for c in prange(lo.shape[0]):
+        start = c * _LOW_D_CHUNK
+        stop = min(n, start + _LOW_D_CHUNK)
+        top = 0.0
+        for f in range(4):
+            lo[c, f] = np.inf if f < d else 0.0
+            hi[c, f] = -np.inf if f < d else 0.0
+        for i in range(start, stop):
+            for f in range(4):
+                v = np.float64(X[i, f]) if f < d else 0.0
+                Xt[f, i] = v
+                lo[c, f] = min(lo[c, f], v)
+                hi[c, f] = max(hi[c, f], v)
+            top = max(top, closest[i])
+        chunk_max[c] = top
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pots, lo, hi,
+                               chunk_max):
     """``candidate_potentials`` for d <= 4: the same sums, vectorised over rows.
 
-    Each chunk of rows is copied into four float64 column buffers (features past d and rows
-    past the block's end are zeros with zero weight), then each candidate is compared with
-    every row of the chunk in a loop the compiler vectorises; per-row partial sums (one lane a
-    row) are added up in a fixed order at the end of the block, so the result does not depend
-    on the number of threads.
+    ``Xt`` (4, n) float64 holds the rows' features as columns (zeros past d): each candidate
+    is compared with every row of a chunk in a loop the compiler vectorises; per-row partial
+    sums (one lane a row of the chunk) are added up in a fixed order at the end of the block,
+    so the result does not depend on the number of threads.
+
+    A candidate at least ``chunk_max`` (squared) from a chunk's bounding box (``chunk_boxes``)
+    is nearer to none of its rows than their closest centre: each row adds its w·closest, the
+    very terms the full loop would add, without measuring. On sorted data (a palette's colour
+    bins) most chunks are far from most candidates once a few centres are placed.
     """
-    n, d = X.shape
+    n = Xt.shape[1]
     n_blocks, n_cand = block_pots.shape
-    no_offset = np.zeros(4, dtype=X.dtype)
-    cand = np.zeros((n_cand, 4))
+    cand = np.empty((n_cand, 4))
     for t in range(n_cand):
-        for f in range(d):
-            cand[t, f] = X[candidates[t], f]
+        for f in range(4):
+            cand[t, f] = Xt[f, candidates[t]]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        x0 = np.zeros(_LOW_D_CHUNK)
-        x1 = np.zeros(_LOW_D_CHUNK)
-        x2 = np.zeros(_LOW_D_CHUNK)
-        x3 = np.zeros(_LOW_D_CHUNK)
-        weight = np.zeros(_LOW_D_CHUNK)
-        near = np.zeros(_LOW_D_CHUNK)
         lanes = np.zeros((n_cand, _LOW_D_CHUNK))
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            load_columns(X, c0, m, no_offset, x0, x1, x2, x3)
-            for i in range(m):
-                weight[i] = sample_weight[c0 + i]
-                near[i] = closest[c0 + i]
-            for i in range(m, _LOW_D_CHUNK):
-                weight[i] = 0.0
-                near[i] = 0.0
+            c = c0 // _LOW_D_CHUNK
+            x0 = Xt[0, c0 : c0 + m]
+            x1 = Xt[1, c0 : c0 + m]
+            x2 = Xt[2, c0 : c0 + m]
+            x3 = Xt[3, c0 : c0 + m]
+            weight = sample_weight[c0 : c0 + m]
+            near = closest[c0 : c0 + m]
             for t in range(n_cand):
                 a0 = cand[t, 0]
                 a1 = cand[t, 1]
                 a2 = cand[t, 2]
                 a3 = cand[t, 3]
                 lane = lanes[t]
-                if d <= 3:  # the zero fourth term adds nothing
-                    for i in range(_LOW_D_CHUNK):
-                        e0 = x0[i] - a0
-                        e1 = x1[i] - a1
-                        e2 = x2[i] - a2
-                        dist = e0 * e0 + e1 * e1 + e2 * e2
-                        lane[i] += weight[i] * min(dist, near[i])
+                if _box_sq(lo, hi, c, a0, a1, a2, a3) >= chunk_max[c]:
+                    # min(dist, near) is near for every row of the chunk
+                    for i in range(m):
+                        lane[i] += np.float64(weight[i]) * near[i]
                 else:
-                    for i in range(_LOW_D_CHUNK):
+                    for i in range(m):
                         e0 = x0[i] - a0
                         e1 = x1[i] - a1
                         e2 = x2[i] - a2
                         e3 = x3[i] - a3
                         dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
-                        lane[i] += weight[i] * min(dist, near[i])
+                        lane[i] += np.float64(weight[i]) * min(dist, near[i])
         for t in range(n_cand):
             acc = 0.0
             for i in range(_LOW_D_CHUNK):
@@ -179,29 +212,34 @@ def candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def add_center_low_d(X, sample_weight, chosen, closest, block_pot):
-    """``add_center`` for d <= 4, vectorised over the rows of a chunk (four float64 column
-    buffers, as ``candidate_potentials_low_d`` measures); the block's potential is summed one
-    lane a row, lanes added in a fixed order at the end of the block."""
-    n, d = X.shape
+def add_center_low_d(Xt, sample_weight, chosen, closest, block_pot, lo, hi, chunk_max):
+    """``add_center`` for d <= 4, vectorised over the rows of a chunk (``Xt`` as for
+    ``candidate_potentials_low_d``); the block's potential is summed one lane a row, lanes added
+    in a fixed order at the end of the block. A chunk whose box is at least ``chunk_max`` from
+    the new centre keeps its distances; the others update chunk_max (IN/OUT)."""
+    n = Xt.shape[1]
     n_blocks = block_pot.shape[0]
-    no_offset = np.zeros(4, dtype=X.dtype)
-    a = np.zeros(4)
-    for f in range(d):
-        a[f] = X[chosen, f]
-    a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
+    a0 = Xt[0, chosen]
+    a1 = Xt[1, chosen]
+    a2 = Xt[2, chosen]
+    a3 = Xt[3, chosen]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        x0 = np.zeros(_LOW_D_CHUNK)
-        x1 = np.zeros(_LOW_D_CHUNK)
-        x2 = np.zeros(_LOW_D_CHUNK)
-        x3 = np.zeros(_LOW_D_CHUNK)
         lane = np.zeros(_LOW_D_CHUNK)
         for c0 in range(start, stop, _LOW_D_CHUNK):
             m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            load_columns(X, c0, m, no_offset, x0, x1, x2, x3)
-            near = closest[c0 : c0 + m]
+            c = c0 // _LOW_D_CHUNK
             weight = sample_weight[c0 : c0 + m]
+            near = closest[c0 : c0 + m]
+            if _box_sq(lo, hi, c, a0, a1, a2, a3) >= chunk_max[c]:
+                for i in range(m):
+                    lane[i] += np.float64(weight[i]) * near[i]
+                continue
+            x0 = Xt[0, c0 : c0 + m]
+            x1 = Xt[1, c0 : c0 + m]
+            x2 = Xt[2, c0 : c0 + m]
+            x3 = Xt[3, c0 : c0 + m]
+            top = 0.0
             for i in range(m):
                 e0 = x0[i] - a0
                 e1 = x1[i] - a1
@@ -209,7 +247,9 @@ def add_center_low_d(X, sample_weight, chosen, closest, block_pot):
                 e3 = x3[i] - a3
                 dist = min(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3, near[i])
                 near[i] = dist
-                lane[i] += weight[i] * dist
+                lane[i] += np.float64(weight[i]) * dist
+                top = max(top, dist)
+            chunk_max[c] = top
         acc = 0.0
         for i in range(_LOW_D_CHUNK):
             acc += lane[i]
@@ -375,12 +415,20 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
     Scratch: candidates (t,), block_pots (B, t), pots (t,).
     """
     n_cand = uniforms.shape[1]
+    n_chunks = (X.shape[0] + _LOW_D_CHUNK - 1) // _LOW_D_CHUNK if low_d else 0
+    lo = np.empty((n_chunks, 4))
+    hi = np.empty((n_chunks, 4))
+    chunk_max = np.empty(n_chunks)
+    Xt = np.empty((4, X.shape[0] if low_d else 0))
+    if low_d:
+        chunk_boxes(X, closest, Xt, lo, hi, chunk_max)
     for c in range(1, indices.shape[0]):
         current_pot = _ordered_total(block_pot)
         targets = uniforms[c - 1] * current_pot
         sample_rows(sample_weight, closest, block_pot, targets, candidates)
         if low_d:
-            candidate_potentials_low_d(X, sample_weight, closest, candidates, block_pots)
+            candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pots, lo,
+                                       hi, chunk_max)
         else:
             candidate_potentials(X, sample_weight, closest, candidates, block_pots)
         pots[:] = 0.0
@@ -389,7 +437,7 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
                 pots[t] += block_pots[b, t]
         best = candidates[np.argmin(pots)]
         if low_d:
-            add_center_low_d(X, sample_weight, best, closest, block_pot)
+            add_center_low_d(Xt, sample_weight, best, closest, block_pot, lo, hi, chunk_max)
         else:
             add_center(X, sample_weight, best, closest, block_pot)
         indices[c] = best
