@@ -230,6 +230,53 @@ def test_kmeans_plusplus_matches_scikit_learn_indices(d):
         np.testing.assert_array_equal(centers, X[indices])
 
 
+@pytest.mark.parametrize("d", [1, 3, 4])
+def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
+    """At d <= 4 a k-means++ step skips a chunk of rows when a candidate is at least the
+    chunk's largest current distance from its bounding box: on sorted rows (as a palette's
+    colour bins) many chunks are skipped, and the potentials, the updated distances and the
+    block sums are bit for bit those of measuring every chunk, and match float64 numpy."""
+    from lloyd._kernels import seeding as kernels
+
+    rng = np.random.default_rng(4)
+    n = 6000
+    blob = np.sort(rng.integers(0, 12, size=n))  # sorted: a chunk holds one or two blobs
+    X = rng.uniform(-10, 10, size=(12, d))[blob] + rng.normal(scale=0.5, size=(n, d))
+    w = rng.uniform(0.5, 2.0, size=n)
+    centres = X[[np.flatnonzero(blob == b)[0] for b in range(10)]]  # blobs 10, 11: far
+    closest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
+    n_chunks = -(-n // 256)
+    Xt, lo, hi = np.empty((4, n)), np.empty((n_chunks, 4)), np.empty((n_chunks, 4))
+    chunk_max = np.empty(n_chunks)
+    kernels.chunk_boxes(X, closest, Xt, lo, hi, chunk_max)
+    never = np.full(n_chunks, np.inf)  # no box is that far: every chunk measured
+    cands = rng.choice(n, 8, replace=False)
+    pots, full = np.empty((3, 8)), np.empty((3, 8))
+    kernels.candidate_potentials_low_d(Xt, w, closest, cands, pots, lo, hi, chunk_max)
+    kernels.candidate_potentials_low_d(Xt, w, closest, cands, full, lo, hi, never)
+    np.testing.assert_array_equal(pots, full)
+    to_cand = ((X[:, None, :] - X[cands][None]) ** 2).sum(-1)
+    np.testing.assert_allclose(pots.sum(0), w @ np.minimum(closest[:, None], to_cand),
+                               rtol=1e-12)
+    gap = np.maximum(np.maximum(lo[:, None, :d] - X[cands][None], X[cands][None] - hi[:, None,
+                                                                                        :d]), 0)
+    skipped = (gap ** 2).sum(-1) >= chunk_max[:, None]
+    assert skipped.sum() > 0.3 * skipped.size  # the data make it skip
+
+    after, after_full = closest.copy(), closest.copy()
+    pot, pot_full = np.empty(3), np.empty(3)
+    kept_max = chunk_max.copy()
+    kernels.add_center_low_d(Xt, w, cands[0], after, pot, lo, hi, kept_max)
+    kernels.add_center_low_d(Xt, w, cands[0], after_full, pot_full, lo, hi, never.copy())
+    np.testing.assert_array_equal(after, after_full)
+    np.testing.assert_array_equal(pot, pot_full)
+    np.testing.assert_allclose(after, np.minimum(closest, to_cand[:, 0]), rtol=1e-12)
+    # the chunks' largest distances stay true for the next step
+    per_chunk = np.array([after[c * 256:(c + 1) * 256].max() for c in range(n_chunks)])
+    assert (kept_max >= per_chunk).all()
+    assert np.isclose(kept_max, per_chunk).sum() > 0.5 * n_chunks
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     """A high-d k-means++ step that skips rows by the triangle inequality must give the same
