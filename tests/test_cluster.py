@@ -230,6 +230,30 @@ def test_kmeans_plusplus_matches_scikit_learn_indices(d):
         np.testing.assert_array_equal(centers, X[indices])
 
 
+def test_first_seed_row_is_the_one_random_state_choice_picks():
+    """k-means++ draws its first row as scikit-learn does, ``random_state.choice(n, p=w /
+    w.sum())``, but in compiled code: the same row for the same draw, zero weights, ties and
+    draws at a row's edge included."""
+    from lloyd._kernels.seeding import weighted_row
+
+    rng = np.random.default_rng(9)
+    for trial in range(600):
+        n = int(rng.integers(1, 2000))
+        w = [np.ones(n), rng.uniform(0, 2, n) * (rng.random(n) < 0.7),
+             rng.integers(0, 3, n).astype(float)][trial % 3]
+        if w.sum() == 0:
+            continue
+        seed = int(rng.integers(2**31))
+        expected = np.random.RandomState(seed).choice(n, p=w / w.sum())
+        u = np.random.RandomState(seed).random_sample()
+        assert weighted_row(w, w.sum(), u) == expected
+        assert w[expected] > 0
+    # a draw exactly at a running sum's end goes past it, as searchsorted(side='right') does
+    w = np.array([1.0, 1.0, 2.0])
+    assert weighted_row(w, 4.0, 0.5) == 2
+    assert weighted_row(w, 4.0, 0.0) == 0
+
+
 @pytest.mark.parametrize("d", [1, 3, 4])
 def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
     """At d <= 4 a k-means++ step skips a chunk of rows when a candidate is at least the
@@ -246,7 +270,8 @@ def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
     centres = X[[np.flatnonzero(blob == b)[0] for b in range(10)]]  # blobs 10, 11: far
     closest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
     n_chunks = -(-n // 256)
-    Xt, lo, hi = np.empty((4, n)), np.empty((n_chunks, 4)), np.empty((n_chunks, 4))
+    Xt = np.empty((4 if d == 4 else 3, n))  # as plusplus_steps makes it
+    lo, hi = np.empty((n_chunks, 4)), np.empty((n_chunks, 4))
     chunk_max = np.empty(n_chunks)
     kernels.chunk_boxes(X, closest, Xt, lo, hi, chunk_max)
     never = np.full(n_chunks, np.inf)  # no box is that far: every chunk measured

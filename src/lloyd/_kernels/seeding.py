@@ -37,6 +37,23 @@ def init_closest(X, sample_weight, first, closest, block_pot):
 
 
 @njit(nogil=True, cache=True)
+def weighted_row(weights, total, u):
+    """The row ``RandomState.choice(n, p=weights / total)`` picks when its uniform draw is
+    ``u``: the first row whose running sum of p, divided by the whole sum, exceeds u (the
+    cumulative sum runs in order, as numpy's does, so the numbers are the same)."""
+    n = weights.shape[0]
+    last = 0.0
+    for i in range(n):
+        last += weights[i] / total
+    acc = 0.0
+    for i in range(n):
+        acc += weights[i] / total
+        if acc / last > u:
+            return i
+    return n - 1
+
+
+@njit(nogil=True, cache=True)
 def sample_rows(sample_weight, closest, block_pot, targets, out):
     """OUT: out[t] = the first row whose running sum of w·closest exceeds targets[t]
     (the last row if rounding leaves it short): sampling proportional to w·closest."""
@@ -132,9 +149,10 @@ def _box_sq(lo, hi, c, a0, a1, a2, a3):
 
 @njit(nogil=True, cache=True, parallel=True)
 def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
-    """OUT: Xt (4, n) float64 the features of X as columns (zeros past d), lo, hi (n_chunks, 4)
-    the bounding box of each chunk of ``_LOW_D_CHUNK`` rows, chunk_max (n_chunks,) the largest
-    ``closest`` in it."""
+    """OUT: Xt (3 or 4, n), X's dtype, the features of X as columns (zeros past d; 4 rows only
+    when d = 4, so that three features read three columns), lo, hi (n_chunks, 4) float64 the
+    bounding box of each chunk of ``_LOW_D_CHUNK`` rows (zeros past d), chunk_max (n_chunks,)
+    the largest ``closest`` in it."""
     n, d = X.shape
     for c in prange(lo.shape[0]):
         start = c * _LOW_D_CHUNK
@@ -144,11 +162,11 @@ def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
             lo[c, f] = np.inf if f < d else 0.0
             hi[c, f] = -np.inf if f < d else 0.0
         for i in range(start, stop):
-            for f in range(4):
-                v = np.float64(X[i, f]) if f < d else 0.0
+            for f in range(Xt.shape[0]):
+                v = X[i, f] if f < d else 0.0
                 Xt[f, i] = v
-                lo[c, f] = min(lo[c, f], v)
-                hi[c, f] = max(hi[c, f], v)
+                lo[c, f] = min(lo[c, f], np.float64(Xt[f, i]))
+                hi[c, f] = max(hi[c, f], np.float64(Xt[f, i]))
             top = max(top, closest[i])
         chunk_max[c] = top
 
@@ -158,8 +176,9 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
                                chunk_max):
     """``candidate_potentials`` for d <= 4: the same sums, vectorised over rows.
 
-    ``Xt`` (4, n) float64 holds the rows' features as columns (zeros past d): each candidate
-    is compared with every row of a chunk in a loop the compiler vectorises; per-row partial
+    ``Xt`` (3 or 4, n) holds the rows' features as columns (``chunk_boxes``), measured in
+    float64: each candidate is compared with every row of a chunk in a loop the compiler
+    vectorises (three features read three columns); per-row partial
     sums (one lane a row of the chunk) are added up in a fixed order at the end of the block,
     so the result does not depend on the number of threads.
 
@@ -168,11 +187,11 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
     very terms the full loop would add, without measuring. On sorted data (a palette's colour
     bins) most chunks are far from most candidates once a few centres are placed.
     """
-    n = Xt.shape[1]
+    rows, n = Xt.shape
     n_blocks, n_cand = block_pots.shape
-    cand = np.empty((n_cand, 4))
+    cand = np.zeros((n_cand, 4))
     for t in range(n_cand):
-        for f in range(4):
+        for f in range(rows):
             cand[t, f] = Xt[f, candidates[t]]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
@@ -183,7 +202,7 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
             x0 = Xt[0, c0 : c0 + m]
             x1 = Xt[1, c0 : c0 + m]
             x2 = Xt[2, c0 : c0 + m]
-            x3 = Xt[3, c0 : c0 + m]
+            x3 = Xt[rows - 1, c0 : c0 + m]
             weight = sample_weight[c0 : c0 + m]
             near = closest[c0 : c0 + m]
             for t in range(n_cand):
@@ -196,12 +215,19 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
                     # min(dist, near) is near for every row of the chunk
                     for i in range(m):
                         lane[i] += np.float64(weight[i]) * near[i]
+                elif rows == 3:
+                    for i in range(m):
+                        e0 = np.float64(x0[i]) - a0
+                        e1 = np.float64(x1[i]) - a1
+                        e2 = np.float64(x2[i]) - a2
+                        dist = e0 * e0 + e1 * e1 + e2 * e2
+                        lane[i] += np.float64(weight[i]) * min(dist, near[i])
                 else:
                     for i in range(m):
-                        e0 = x0[i] - a0
-                        e1 = x1[i] - a1
-                        e2 = x2[i] - a2
-                        e3 = x3[i] - a3
+                        e0 = np.float64(x0[i]) - a0
+                        e1 = np.float64(x1[i]) - a1
+                        e2 = np.float64(x2[i]) - a2
+                        e3 = np.float64(x3[i]) - a3
                         dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
                         lane[i] += np.float64(weight[i]) * min(dist, near[i])
         for t in range(n_cand):
@@ -217,12 +243,12 @@ def add_center_low_d(Xt, sample_weight, chosen, closest, block_pot, lo, hi, chun
     ``candidate_potentials_low_d``); the block's potential is summed one lane a row, lanes added
     in a fixed order at the end of the block. A chunk whose box is at least ``chunk_max`` from
     the new centre keeps its distances; the others update chunk_max (IN/OUT)."""
-    n = Xt.shape[1]
+    rows, n = Xt.shape
     n_blocks = block_pot.shape[0]
-    a0 = Xt[0, chosen]
-    a1 = Xt[1, chosen]
-    a2 = Xt[2, chosen]
-    a3 = Xt[3, chosen]
+    a0 = np.float64(Xt[0, chosen])
+    a1 = np.float64(Xt[1, chosen])
+    a2 = np.float64(Xt[2, chosen])
+    a3 = np.float64(Xt[3, chosen]) if rows == 4 else 0.0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         lane = np.zeros(_LOW_D_CHUNK)
@@ -238,17 +264,27 @@ def add_center_low_d(Xt, sample_weight, chosen, closest, block_pot, lo, hi, chun
             x0 = Xt[0, c0 : c0 + m]
             x1 = Xt[1, c0 : c0 + m]
             x2 = Xt[2, c0 : c0 + m]
-            x3 = Xt[3, c0 : c0 + m]
+            x3 = Xt[rows - 1, c0 : c0 + m]
             top = 0.0
-            for i in range(m):
-                e0 = x0[i] - a0
-                e1 = x1[i] - a1
-                e2 = x2[i] - a2
-                e3 = x3[i] - a3
-                dist = min(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3, near[i])
-                near[i] = dist
-                lane[i] += np.float64(weight[i]) * dist
-                top = max(top, dist)
+            if rows == 3:
+                for i in range(m):
+                    e0 = np.float64(x0[i]) - a0
+                    e1 = np.float64(x1[i]) - a1
+                    e2 = np.float64(x2[i]) - a2
+                    dist = min(e0 * e0 + e1 * e1 + e2 * e2, near[i])
+                    near[i] = dist
+                    lane[i] += np.float64(weight[i]) * dist
+                    top = max(top, dist)
+            else:
+                for i in range(m):
+                    e0 = np.float64(x0[i]) - a0
+                    e1 = np.float64(x1[i]) - a1
+                    e2 = np.float64(x2[i]) - a2
+                    e3 = np.float64(x3[i]) - a3
+                    dist = min(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3, near[i])
+                    near[i] = dist
+                    lane[i] += np.float64(weight[i]) * dist
+                    top = max(top, dist)
             chunk_max[c] = top
         acc = 0.0
         for i in range(_LOW_D_CHUNK):
@@ -419,7 +455,8 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
     lo = np.empty((n_chunks, 4))
     hi = np.empty((n_chunks, 4))
     chunk_max = np.empty(n_chunks)
-    Xt = np.empty((4, X.shape[0] if low_d else 0))
+    # Three columns unless there are four features: the distance kernels read each one.
+    Xt = np.empty((4 if X.shape[1] == 4 else 3, X.shape[0] if low_d else 0), dtype=X.dtype)
     if low_d:
         chunk_boxes(X, closest, Xt, lo, hi, chunk_max)
     for c in range(1, indices.shape[0]):
