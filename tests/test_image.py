@@ -47,6 +47,33 @@ def _bit_depth(data):
     return data[24]  # IHDR: 8-byte signature, 8-byte chunk header, width, height, bit depth
 
 
+@pytest.mark.parametrize("kind", ["photo", "random", "one colour", "word edges", "rgba"])
+def test_colour_histogram_is_numpys_unique(kind):
+    """The histogram (a bitmap of all 2^24 colours for RGB, a sort with alpha) against
+    np.unique(axis=0): the same sorted colours, counts and pixel-to-colour index."""
+    from lloyd._histogram import color_histogram
+
+    rng = np.random.default_rng(2)
+    if kind == "photo":
+        pixels = _photo((120, 160))
+    elif kind == "random":
+        pixels = rng.integers(0, 256, size=(200, 300, 3), dtype=np.uint8)
+    elif kind == "one colour":
+        pixels = np.full((5, 7, 3), 255, dtype=np.uint8)
+    elif kind == "word edges":  # packed values 0, 63, 64, 127, 2^24 - 1: bits at 64-bit edges
+        keys = np.array([0, 63, 64, 127, 128, 2**24 - 64, 2**24 - 1])
+        pixels = ((keys[rng.integers(0, len(keys), 90)][:, None] >> [16, 8, 0]) & 255)
+        pixels = pixels.astype(np.uint8).reshape(9, 10, 3)
+    else:
+        pixels = rng.integers(0, 4, size=(40, 50, 4), dtype=np.uint8) * 85
+    hist = color_histogram(pixels)
+    colors, inverse, counts = np.unique(pixels.reshape(-1, pixels.shape[2]), axis=0,
+                                        return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(hist.colors, colors)
+    np.testing.assert_array_equal(hist.counts, counts)
+    np.testing.assert_array_equal(hist.inverse, inverse.reshape(-1))
+
+
 @pytest.mark.parametrize("n_colors", [1, 2, 3, 16, 200])
 def test_exactly_k_colours_is_lossless(n_colors):
     image, colors = _palette_image(n_colors)
