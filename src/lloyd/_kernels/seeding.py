@@ -147,6 +147,22 @@ def _box_sq(lo, hi, c, a0, a1, a2, a3):
     return g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _sq3(x0, x1, x2, i, a0, a1, a2):
+    """Squared distance in float64 from row i of three columns to (a0, a1, a2)."""
+    e0 = np.float64(x0[i]) - a0
+    e1 = np.float64(x1[i]) - a1
+    e2 = np.float64(x2[i]) - a2
+    return e0 * e0 + e1 * e1 + e2 * e2
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _sq4(x0, x1, x2, x3, i, a0, a1, a2, a3):
+    """``_sq3`` with a fourth column, added last."""
+    e3 = np.float64(x3[i]) - a3
+    return _sq3(x0, x1, x2, i, a0, a1, a2) + e3 * e3
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
     """OUT: Xt (3 or 4, n), X's dtype, the features of X as columns (zeros past d; 4 rows only
@@ -178,9 +194,9 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
 
     ``Xt`` (3 or 4, n) holds the rows' features as columns (``chunk_boxes``), measured in
     float64: each candidate is compared with every row of a chunk in a loop the compiler
-    vectorises (three features read three columns); per-row partial
-    sums (one lane a row of the chunk) are added up in a fixed order at the end of the block,
-    so the result does not depend on the number of threads.
+    vectorises (three features read three columns); per-row partial sums (one lane a row of
+    the chunk) are added up in a fixed order at the end of the block, so the result does not
+    depend on the number of threads.
 
     A candidate at least ``chunk_max`` (squared) from a chunk's bounding box (``chunk_boxes``)
     is nearer to none of its rows than their closest centre: each row adds its w·closest, the
@@ -217,18 +233,11 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
                         lane[i] += np.float64(weight[i]) * near[i]
                 elif rows == 3:
                     for i in range(m):
-                        e0 = np.float64(x0[i]) - a0
-                        e1 = np.float64(x1[i]) - a1
-                        e2 = np.float64(x2[i]) - a2
-                        dist = e0 * e0 + e1 * e1 + e2 * e2
+                        dist = _sq3(x0, x1, x2, i, a0, a1, a2)
                         lane[i] += np.float64(weight[i]) * min(dist, near[i])
                 else:
                     for i in range(m):
-                        e0 = np.float64(x0[i]) - a0
-                        e1 = np.float64(x1[i]) - a1
-                        e2 = np.float64(x2[i]) - a2
-                        e3 = np.float64(x3[i]) - a3
-                        dist = e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+                        dist = _sq4(x0, x1, x2, x3, i, a0, a1, a2, a3)
                         lane[i] += np.float64(weight[i]) * min(dist, near[i])
         for t in range(n_cand):
             acc = 0.0
@@ -268,20 +277,13 @@ def add_center_low_d(Xt, sample_weight, chosen, closest, block_pot, lo, hi, chun
             top = 0.0
             if rows == 3:
                 for i in range(m):
-                    e0 = np.float64(x0[i]) - a0
-                    e1 = np.float64(x1[i]) - a1
-                    e2 = np.float64(x2[i]) - a2
-                    dist = min(e0 * e0 + e1 * e1 + e2 * e2, near[i])
+                    dist = min(_sq3(x0, x1, x2, i, a0, a1, a2), near[i])
                     near[i] = dist
                     lane[i] += np.float64(weight[i]) * dist
                     top = max(top, dist)
             else:
                 for i in range(m):
-                    e0 = np.float64(x0[i]) - a0
-                    e1 = np.float64(x1[i]) - a1
-                    e2 = np.float64(x2[i]) - a2
-                    e3 = np.float64(x3[i]) - a3
-                    dist = min(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3, near[i])
+                    dist = min(_sq4(x0, x1, x2, x3, i, a0, a1, a2, a3), near[i])
                     near[i] = dist
                     lane[i] += np.float64(weight[i]) * dist
                     top = max(top, dist)
