@@ -256,10 +256,11 @@ def test_first_seed_row_is_the_one_random_state_choice_picks():
 
 @pytest.mark.parametrize("d", [1, 3, 4])
 def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
-    """At d <= 4 a k-means++ step skips a chunk of rows when a candidate is at least the
-    chunk's largest current distance from its bounding box: on sorted rows (as a palette's
-    colour bins) many chunks are skipped, and the potentials, the updated distances and the
-    block sums are bit for bit those of measuring every chunk, and match float64 numpy."""
+    """At d <= 4 a k-means++ step skips a chunk of rows when a candidate (or the last step's
+    centre, taken in on the way) is at least the chunk's largest current distance from its
+    bounding box: on sorted rows (as a palette's colour bins) many chunks are skipped, and the
+    potentials and the updated distances are bit for bit those of measuring every chunk, and
+    match float64 numpy; sampling with the centre pending picks the rows it picks after."""
     from lloyd._kernels import seeding as kernels
 
     rng = np.random.default_rng(4)
@@ -277,8 +278,8 @@ def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
     never = np.full(n_chunks, np.inf)  # no box is that far: every chunk measured
     cands = rng.choice(n, 8, replace=False)
     pots, full = np.empty((3, 8)), np.empty((3, 8))
-    kernels.candidate_potentials_low_d(Xt, w, closest, cands, pots, lo, hi, chunk_max)
-    kernels.candidate_potentials_low_d(Xt, w, closest, cands, full, lo, hi, never)
+    kernels.candidate_potentials_low_d(Xt, w, closest, cands, pots, lo, hi, chunk_max, -1)
+    kernels.candidate_potentials_low_d(Xt, w, closest, cands, full, lo, hi, never, -1)
     np.testing.assert_array_equal(pots, full)
     to_cand = ((X[:, None, :] - X[cands][None]) ** 2).sum(-1)
     np.testing.assert_allclose(pots.sum(0), w @ np.minimum(closest[:, None], to_cand),
@@ -288,18 +289,32 @@ def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
     skipped = (gap ** 2).sum(-1) >= chunk_max[:, None]
     assert skipped.sum() > 0.3 * skipped.size  # the data make it skip
 
+    # The next step takes candidate 0 in on its way (pending): the same distances, potentials
+    # and sampled rows as applying it first, whichever chunks are skipped.
+    cands2 = rng.choice(n, 8, replace=False)
     after, after_full = closest.copy(), closest.copy()
-    pot, pot_full = np.empty(3), np.empty(3)
     kept_max = chunk_max.copy()
-    kernels.add_center_low_d(Xt, w, cands[0], after, pot, lo, hi, kept_max)
-    kernels.add_center_low_d(Xt, w, cands[0], after_full, pot_full, lo, hi, never.copy())
+    pots2, full2 = np.empty((3, 8)), np.empty((3, 8))
+    kernels.candidate_potentials_low_d(Xt, w, after, cands2, pots2, lo, hi, kept_max, cands[0])
+    kernels.candidate_potentials_low_d(Xt, w, after_full, cands2, full2, lo, hi, never.copy(),
+                                       cands[0])
     np.testing.assert_array_equal(after, after_full)
-    np.testing.assert_array_equal(pot, pot_full)
+    np.testing.assert_array_equal(pots2, full2)
     np.testing.assert_allclose(after, np.minimum(closest, to_cand[:, 0]), rtol=1e-12)
+    to_cand2 = ((X[:, None, :] - X[cands2][None]) ** 2).sum(-1)
+    np.testing.assert_allclose(pots2.sum(0), w @ np.minimum(after[:, None], to_cand2),
+                               rtol=1e-12)
     # the chunks' largest distances stay true for the next step
     per_chunk = np.array([after[c * 256:(c + 1) * 256].max() for c in range(n_chunks)])
     assert (kept_max >= per_chunk).all()
     assert np.isclose(kept_max, per_chunk).sum() > 0.5 * n_chunks
+    # candidate 0's potentials per block are the new distances' (what sampling walks through)
+    np.testing.assert_allclose(pots[:, 0].sum(), w @ after, rtol=1e-12)
+    targets = rng.uniform(0, 1, 50) * pots[:, 0].sum()
+    picked, picked_applied = np.empty(50, np.intp), np.empty(50, np.intp)
+    kernels.sample_rows(w, closest, pots[:, 0].copy(), targets, picked, Xt, cands[0])
+    kernels.sample_rows(w, after, pots[:, 0].copy(), targets, picked_applied, Xt, -1)
+    np.testing.assert_array_equal(picked, picked_applied)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -153,10 +153,12 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     gap = np.empty(n_clusters)
     slack = common.rounding_tie(X)
     current_pot = _ordered_sum(block_pot)
+    no_columns = np.empty((3, 0), dtype=X.dtype)  # sample_rows' low-d arguments, unused here
     with _blas_single_thread():
         for c in range(1, n_clusters):
             targets = random_state.uniform(size=n_local_trials) * current_pot
-            kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates)
+            kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates,
+                                no_columns, -1)
             cand = X[candidates]
             cand_t = np.ascontiguousarray(cand.T)
             cand_sq = x_sq[candidates]

@@ -54,9 +54,13 @@ def weighted_row(weights, total, u):
 
 
 @njit(nogil=True, cache=True)
-def sample_rows(sample_weight, closest, block_pot, targets, out):
+def sample_rows(sample_weight, closest, block_pot, targets, out, Xt, pending):
     """OUT: out[t] = the first row whose running sum of w·closest exceeds targets[t]
-    (the last row if rounding leaves it short): sampling proportional to w·closest."""
+    (the last row if rounding leaves it short): sampling proportional to w·closest.
+
+    ``pending`` >= 0: the row of a centre not yet applied to ``closest`` (low dimension,
+    ``Xt`` as for ``candidate_potentials_low_d``): a row's distance is then the lesser of its
+    closest and its distance to that centre, as the pass that applies it will store it."""
     n = closest.shape[0]
     n_blocks = block_pot.shape[0]
     for t in range(targets.shape[0]):
@@ -70,7 +74,10 @@ def sample_rows(sample_weight, closest, block_pot, targets, out):
             start, stop = block_bounds(n, n_blocks, b)
             found = False
             for i in range(start, stop):
-                acc += sample_weight[i] * closest[i]
+                near = closest[i]
+                if pending >= 0:
+                    near = min(_row_sq(Xt, i, pending), near)
+                acc += sample_weight[i] * near
                 if acc > target:
                     chosen = i
                     found = True
@@ -163,6 +170,18 @@ def _sq4(x0, x1, x2, x3, i, a0, a1, a2, a3):
     return _sq3(x0, x1, x2, i, a0, a1, a2) + e3 * e3
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _row_sq(Xt, i, j):
+    """``_sq3``/``_sq4`` between rows i and j of the columns ``Xt``: the same numbers as the
+    chunk loops compute."""
+    a0 = np.float64(Xt[0, j])
+    a1 = np.float64(Xt[1, j])
+    a2 = np.float64(Xt[2, j])
+    if Xt.shape[0] == 3:
+        return _sq3(Xt[0], Xt[1], Xt[2], i, a0, a1, a2)
+    return _sq4(Xt[0], Xt[1], Xt[2], Xt[3], i, a0, a1, a2, np.float64(Xt[3, j]))
+
+
 @njit(nogil=True, cache=True, parallel=True)
 def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
     """OUT: Xt (3 or 4, n), X's dtype, the features of X as columns (zeros past d; 4 rows only
@@ -189,8 +208,9 @@ def chunk_boxes(X, closest, Xt, lo, hi, chunk_max):
 
 @njit(nogil=True, cache=True, parallel=True)
 def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pots, lo, hi,
-                               chunk_max):
-    """``candidate_potentials`` for d <= 4: the same sums, vectorised over rows.
+                               chunk_max, pending):
+    """``candidate_potentials`` for d <= 4, with the last step's centre applied on the way:
+    the same sums, vectorised over rows.
 
     ``Xt`` (3 or 4, n) holds the rows' features as columns (``chunk_boxes``), measured in
     float64: each candidate is compared with every row of a chunk in a loop the compiler
@@ -198,17 +218,27 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
     the chunk) are added up in a fixed order at the end of the block, so the result does not
     depend on the number of threads.
 
-    A candidate at least ``chunk_max`` (squared) from a chunk's bounding box (``chunk_boxes``)
-    is nearer to none of its rows than their closest centre: each row adds its w·closest, the
-    very terms the full loop would add, without measuring. On sorted data (a palette's colour
-    bins) most chunks are far from most candidates once a few centres are placed.
+    ``pending`` >= 0 is the row of the centre chosen last step, not yet in ``closest``: each
+    chunk first takes it in (IN/OUT closest and chunk_max), then is measured against the
+    candidates, so a step reads the data once rather than twice. The last step's potentials
+    per block were those of this centre as a candidate: the caller keeps them.
+
+    A centre or candidate at least ``chunk_max`` (squared) from a chunk's bounding box
+    (``chunk_boxes``) is nearer to none of its rows than their closest centre: the centre
+    changes nothing there, and for a candidate each row adds its w·closest, the very terms the
+    full loop would add, without measuring. On sorted data (a palette's colour bins) most
+    chunks are far from most candidates once a few centres are placed.
     """
     rows, n = Xt.shape
     n_blocks, n_cand = block_pots.shape
-    cand = np.zeros((n_cand, 4))
+    cand = np.zeros((n_cand + 1, 4))  # the pending centre last
     for t in range(n_cand):
         for f in range(rows):
             cand[t, f] = Xt[f, candidates[t]]
+    if pending >= 0:
+        for f in range(rows):
+            cand[n_cand, f] = Xt[f, pending]
+    p0, p1, p2, p3 = cand[n_cand, 0], cand[n_cand, 1], cand[n_cand, 2], cand[n_cand, 3]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         lanes = np.zeros((n_cand, _LOW_D_CHUNK))
@@ -221,6 +251,19 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
             x3 = Xt[rows - 1, c0 : c0 + m]
             weight = sample_weight[c0 : c0 + m]
             near = closest[c0 : c0 + m]
+            if pending >= 0 and _box_sq(lo, hi, c, p0, p1, p2, p3) < chunk_max[c]:
+                top = 0.0
+                if rows == 3:
+                    for i in range(m):
+                        dist = min(_sq3(x0, x1, x2, i, p0, p1, p2), near[i])
+                        near[i] = dist
+                        top = max(top, dist)
+                else:
+                    for i in range(m):
+                        dist = min(_sq4(x0, x1, x2, x3, i, p0, p1, p2, p3), near[i])
+                        near[i] = dist
+                        top = max(top, dist)
+                chunk_max[c] = top
             for t in range(n_cand):
                 a0 = cand[t, 0]
                 a1 = cand[t, 1]
@@ -244,54 +287,6 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
             for i in range(_LOW_D_CHUNK):
                 acc += lanes[t, i]
             block_pots[b, t] = acc
-
-
-@njit(nogil=True, cache=True, parallel=True)
-def add_center_low_d(Xt, sample_weight, chosen, closest, block_pot, lo, hi, chunk_max):
-    """``add_center`` for d <= 4, vectorised over the rows of a chunk (``Xt`` as for
-    ``candidate_potentials_low_d``); the block's potential is summed one lane a row, lanes added
-    in a fixed order at the end of the block. A chunk whose box is at least ``chunk_max`` from
-    the new centre keeps its distances; the others update chunk_max (IN/OUT)."""
-    rows, n = Xt.shape
-    n_blocks = block_pot.shape[0]
-    a0 = np.float64(Xt[0, chosen])
-    a1 = np.float64(Xt[1, chosen])
-    a2 = np.float64(Xt[2, chosen])
-    a3 = np.float64(Xt[3, chosen]) if rows == 4 else 0.0
-    for b in prange(n_blocks):
-        start, stop = block_bounds(n, n_blocks, b)
-        lane = np.zeros(_LOW_D_CHUNK)
-        for c0 in range(start, stop, _LOW_D_CHUNK):
-            m = min(stop, c0 + _LOW_D_CHUNK) - c0
-            c = c0 // _LOW_D_CHUNK
-            weight = sample_weight[c0 : c0 + m]
-            near = closest[c0 : c0 + m]
-            if _box_sq(lo, hi, c, a0, a1, a2, a3) >= chunk_max[c]:
-                for i in range(m):
-                    lane[i] += np.float64(weight[i]) * near[i]
-                continue
-            x0 = Xt[0, c0 : c0 + m]
-            x1 = Xt[1, c0 : c0 + m]
-            x2 = Xt[2, c0 : c0 + m]
-            x3 = Xt[rows - 1, c0 : c0 + m]
-            top = 0.0
-            if rows == 3:
-                for i in range(m):
-                    dist = min(_sq3(x0, x1, x2, i, a0, a1, a2), near[i])
-                    near[i] = dist
-                    lane[i] += np.float64(weight[i]) * dist
-                    top = max(top, dist)
-            else:
-                for i in range(m):
-                    dist = min(_sq4(x0, x1, x2, x3, i, a0, a1, a2, a3), near[i])
-                    near[i] = dist
-                    lane[i] += np.float64(weight[i]) * dist
-                    top = max(top, dist)
-            chunk_max[c] = top
-        acc = 0.0
-        for i in range(_LOW_D_CHUNK):
-            acc += lane[i]
-        block_pot[b] = acc
 
 
 @njit(nogil=True, cache=True)
@@ -461,22 +456,26 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
     Xt = np.empty((4 if X.shape[1] == 4 else 3, X.shape[0] if low_d else 0), dtype=X.dtype)
     if low_d:
         chunk_boxes(X, closest, Xt, lo, hi, chunk_max)
+    pending = -1  # low d: the last chosen centre, applied to closest by the next pass
     for c in range(1, indices.shape[0]):
         current_pot = _ordered_total(block_pot)
         targets = uniforms[c - 1] * current_pot
-        sample_rows(sample_weight, closest, block_pot, targets, candidates)
+        sample_rows(sample_weight, closest, block_pot, targets, candidates, Xt, pending)
         if low_d:
             candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pots, lo,
-                                       hi, chunk_max)
+                                       hi, chunk_max, pending)
         else:
             candidate_potentials(X, sample_weight, closest, candidates, block_pots)
         pots[:] = 0.0
         for b in range(block_pots.shape[0]):
             for t in range(n_cand):
                 pots[t] += block_pots[b, t]
-        best = candidates[np.argmin(pots)]
+        choice = np.argmin(pots)
+        best = candidates[choice]
         if low_d:
-            add_center_low_d(Xt, sample_weight, best, closest, block_pot, lo, hi, chunk_max)
+            # Its per-block potentials are the ones add_center would sum, lane for lane.
+            pending = best
+            block_pot[:] = block_pots[:, choice]
         else:
             add_center(X, sample_weight, best, closest, block_pot)
         indices[c] = best
