@@ -444,7 +444,8 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
 
     IN: X (n, d), sample_weight (n,), uniforms (k - 1, t) drawn up front from the random
     state (the same numbers as one draw a step). IN/OUT: closest (n,), block_pot (B,) for the
-    first centre on entry; indices (k,) with indices[0] set on entry, the rest OUT.
+    first centre on entry (scratch after: at low d the last centre is never applied to
+    closest, nothing needing it); indices (k,) with indices[0] set on entry, the rest OUT.
     Scratch: candidates (t,), block_pots (B, t), pots (t,).
     """
     n_cand = uniforms.shape[1]
