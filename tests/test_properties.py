@@ -94,6 +94,8 @@ def test_permuting_rows_permutes_labels_and_keeps_centres(problem, random):
     # The teaching steps keep empty clusters in place, so their history shows when one occurs.
     _, _, history = run_kmeans(X, init, 30, return_history=True)
     assume(all(len(np.unique(labels)) == len(init) for labels in history.labels))
+    # Exact ties are broken by rounding that can depend on a row's place (see the next test).
+    assume(not any(_has_near_tie(X, c) for c in history.centroids))
     perm = np.array(random.sample(range(len(X)), len(X)))
     a = _fit(X, init, "lloyd")
     b = _fit(X[perm], init, "lloyd")
@@ -121,8 +123,16 @@ def test_duplicating_a_row_equals_doubling_its_weight(problem, data):
     row = data.draw(st.integers(0, len(X) - 1))
     w = np.ones(len(X))
     w[row] = 2.0
+    doubled = np.vstack([X, X[row : row + 1]])
+    # A row exactly as far from two centres goes to the first, but the two problems' rows are
+    # measured with different rounding (found by hypothesis: 1-D zeros, 1.25 halfway between
+    # 0 and 2.5), and an empty cluster takes the farthest row, ties again: keep to runs with
+    # neither (the teaching steps' history on the duplicated rows, the same centres).
+    _, _, history = run_kmeans(doubled, init, 30, return_history=True)
+    assume(all(len(np.unique(labels)) == len(init) for labels in history.labels))
+    assume(not any(_has_near_tie(doubled, c) for c in history.centroids))
     a = _fit(X, init, "lloyd", sample_weight=w)
-    b = _fit(np.vstack([X, X[row : row + 1]]), init, "lloyd")
+    b = _fit(doubled, init, "lloyd")
     assume(a.n_iter_ == b.n_iter_)
     np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-9, atol=1e-9)
     assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-9, abs=1e-9)
