@@ -107,6 +107,17 @@ def test_unreadable_files_fail_alone(photos, tmp_path, capsys, monkeypatch):
     assert "decompression-bomb limit" in capsys.readouterr().err
 
 
+def test_missing_output_folder_fails_before_any_work(photos, tmp_path, capsys):
+    nowhere = tmp_path / "nowhere"
+    assert main(["compress", str(photos[0]), "-o", str(nowhere / "x.png"), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err == f"lloyd compress: cannot write {nowhere / 'x.png'}: folder {nowhere} does not exist\n"
+    # --compare's folder is checked before the output is written, not after.
+    assert main(["compress", str(photos[0]), "--compare", str(nowhere / "c.png"), "-q"]) == 3
+    assert f"folder {nowhere} does not exist" in capsys.readouterr().err
+    assert not photos[0].with_name("a-k16.png").exists() and not nowhere.exists()
+
+
 def test_json_lines(photos, tmp_path, capsys):
     missing = tmp_path / "missing.png"
     assert main(["compress", str(photos[0]), str(missing), "--json", "-k", "4"]) == 3

@@ -6,6 +6,7 @@ Every output lloyd writes (palette PNGs, label tables, centres) goes through her
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from pathlib import Path
@@ -18,6 +19,22 @@ def already_exists(path) -> FileExistsError:
     return error
 
 
+def missing_folder(path) -> FileNotFoundError:
+    """The error for an output whose folder does not exist, naming the folder (not the
+    temporary file the write would have gone through)."""
+    path = Path(path)
+    return FileNotFoundError(errno.ENOENT, f"folder {path.parent} does not exist", str(path))
+
+
+def check_output(path, *, overwrite: bool) -> None:
+    """Fail before any work: ``path`` exists (without ``overwrite``) or its folder does not."""
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise already_exists(path)
+    if not path.parent.is_dir():
+        raise missing_folder(path)
+
+
 @contextlib.contextmanager
 def atomic_output(path, *, overwrite: bool = False):
     """Yield a temporary path beside ``path``; when the block succeeds, publish it as ``path``.
@@ -28,8 +45,7 @@ def atomic_output(path, *, overwrite: bool = False):
     failure (Ctrl-C included) the temporary file is removed.
     """
     path = Path(path)
-    if not overwrite and path.exists():
-        raise already_exists(path)
+    check_output(path, overwrite=overwrite)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         yield tmp

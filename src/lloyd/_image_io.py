@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lloyd._files import already_exists, write_atomic  # noqa: F401 - re-exported
+from lloyd._files import already_exists, check_output, write_atomic  # noqa: F401 - re-exported
 
 __all__ = ["ImageReadError", "MultiFrameWarning"]
 

@@ -183,6 +183,7 @@ def _cmd_compress(args) -> int:
 
     from tqdm import tqdm
 
+    from lloyd._files import check_output
     from lloyd.image import ImageReadError, compress
 
     if args.output is not None and len(args.images) > 1:
@@ -206,6 +207,8 @@ def _cmd_compress(args) -> int:
                 raise FileExistsError(f"{output} is also the output of {claimed[key]}; "
                                       "use --ext or --output to tell them apart")
             claimed[key] = image
+            if args.compare:  # fail before the work, not after the output is written
+                check_output(_compare_path(args, image), overwrite=args.force)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = compress(image, output, args.colors, overwrite=args.force,
@@ -254,11 +257,10 @@ def _write_compare(result, path, *, overwrite: bool) -> None:
 
     from matplotlib.figure import Figure
 
-    from lloyd._image_io import already_exists, write_atomic
+    from lloyd._image_io import check_output, write_atomic
     from lloyd.plot import plot_comparison
 
-    if not overwrite and path.exists():
-        raise already_exists(path)
+    check_output(path, overwrite=overwrite)
     report = result.report
     fig = Figure(figsize=(10, 6.2), layout="constrained")
     psnr = "lossless" if report.psnr == float("inf") else f"PSNR {report.psnr:.2f} dB"

@@ -18,7 +18,7 @@ from lloyd._histogram import coarse_bins, color_histogram
 from lloyd._image_io import (
     ImageReadError,
     MultiFrameWarning,
-    already_exists,
+    check_output,
     encode_apng,
     encode_png,
     read_frames,
@@ -366,8 +366,7 @@ def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
         ``output`` exists and ``overwrite`` is false.
     """
     output = Path(output)
-    if not overwrite and output.exists():
-        raise already_exists(output)
+    check_output(output, overwrite=overwrite)
     result = quantize(source, n_colors, **options)
     result.save(output, overwrite=overwrite)
     return result
