@@ -112,6 +112,13 @@ CASES = [
     ("predict, other feature count", lambda: fit()().predict(X2), ValueError, r"X has 2 features, but KMeans is expecting 3 features"),
     ("transform, NaN", lambda: fit()().transform(with_nan(np.nan)), ValueError, r"Input X contains NaN"),
     ("score, weights wrong length", lambda: fit()().score(X, sample_weight=np.ones(3)), ValueError, r"sample_weight has 3 values but X has 40 rows"),
+    # ---- values so large that squared distances overflow: a clear error, not +inf labels
+    ("X near 1e200", lambda: fit()(X * 1e200), ValueError, r"Input X has values as large as 2.\d+e\+200: squared distances between rows of 3 features could overflow float64 \(safe up to 3.87e\+153\). Rescale X"),
+    ("float32 X near 1e19", lambda: fit()((X * 1e19).astype(np.float32)), ValueError, r"could overflow float32 .* or pass it as float64"),
+    ("predict, X near 1e200", lambda: fit()().predict(X * 1e200), ValueError, r"Input X has values as large as"),
+    ("init array near 1e200", lambda: fit(init=X[:3] * 1e200, n_init=1)(), ValueError, r"Input init has values as large as"),
+    ("kmeans_plusplus, X near 1e200", lambda: kmeans_plusplus(X * 1e200, 3), ValueError, r"Input X has values as large as"),
+    ("steps: centroids near 1e200", lambda: find_closest_centroids(X, X[:3] * 1e200), ValueError, r"Input centroids has values as large as"),
     # ---- seeding and the teaching steps
     ("kmeans_plusplus k too big", lambda: kmeans_plusplus(X, 41), ValueError, r"n_clusters=41 must be <= n_samples=40"),
     ("kmeans_plusplus n_local_trials=0", lambda: kmeans_plusplus(X, 3, n_local_trials=0), ValueError, r"n_local_trials=0 must be >= 1"),
@@ -134,6 +141,19 @@ def test_catalogue(call, outcome, pattern):
     else:
         with pytest.raises(outcome, match=pattern):
             call()
+
+
+def test_large_but_safe_values_cluster_like_their_rescaled_copy():
+    """Just under the overflow limit (d = 3: 3.9e153), nothing overflows: the labels and the
+    centres are those of the data divided by the scale."""
+    blobs = np.vstack([rng.normal(size=(30, 3)), rng.normal(size=(30, 3)) + 8.0])
+    scale = 1e152  # blobs' largest value is under 12: 1.2e153 < 3.9e153
+    start = blobs[[0, 30]]
+    big = KMeans(2, init=start * scale, n_init=1).fit(blobs * scale)
+    small = KMeans(2, init=start, n_init=1).fit(blobs)
+    np.testing.assert_array_equal(big.labels_, small.labels_)
+    np.testing.assert_allclose(big.cluster_centers_ / scale, small.cluster_centers_, rtol=1e-12)
+    assert np.bincount(big.labels_).tolist() == [30, 30]
 
 
 def test_memmapped_x_works_and_is_not_modified(tmp_path):

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lloyd._validation import check_finite_scale
 from lloyd.seeding import _kmeans_plusplus, check_weights
 
 __all__ = ["KMeans"]
@@ -161,7 +162,9 @@ default='k-means++'
 
     def _check_test_data(self, X):
         _reject_sparse(X)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C",
+                          ensure_all_finite=False)
+        return check_finite_scale(X)
 
     # ------------------------------------------------------------------ fit
 
@@ -190,8 +193,9 @@ default='k-means++'
         _reject_sparse(X)
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
-            ensure_min_samples=1,
+            ensure_min_samples=1, ensure_all_finite=False,
         )
+        check_finite_scale(X)
         if not self.copy_x and not X.flags.writeable:
             X = X.copy()  # read-only input (e.g. a memmap) cannot be centred in place
         n_samples, n_features = X.shape
@@ -459,7 +463,9 @@ def _reject_sparse(X):
 def _check_init_array(init, X, n_clusters, name="init"):
     from sklearn.utils import check_array
 
-    init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name=name)
+    init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name=name,
+                       ensure_all_finite=False)
+    check_finite_scale(init, name=name)
     if init.shape[0] != n_clusters:
         raise ValueError(
             f"The shape of the initial centers {init.shape} does not match the number of "

@@ -23,6 +23,7 @@ from lloyd.cluster import (
     _reject_sparse,
     _tolerance,
 )
+from lloyd._validation import check_finite_scale
 from lloyd.seeding import check_weights
 
 __all__ = ["MiniBatchKMeans"]
@@ -231,7 +232,8 @@ default='k-means++'
         """
         _reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
-                          ensure_min_samples=1)
+                          ensure_min_samples=1, ensure_all_finite=False)
+        check_finite_scale(X)
         sample_weight = check_weights(sample_weight, X)
         return self._fit_rows(_ArrayRows(X), sample_weight)
 
@@ -368,7 +370,8 @@ default='k-means++'
             self._check_params()
         _reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
-                          reset=not has_centers)
+                          reset=not has_centers, ensure_all_finite=False)
+        check_finite_scale(X)
         if has_centers:
             X = X.astype(self.cluster_centers_.dtype, copy=False)
         sample_weight = check_weights(sample_weight, X)

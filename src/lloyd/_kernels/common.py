@@ -30,6 +30,29 @@ def n_blocks(n_samples: int, n_clusters: int, n_features: int) -> int:
     return int(min(n_chunks, MAX_BLOCKS, by_memory))
 
 
+@njit(nogil=True, cache=True, parallel=True)
+def finite_max_abs(X):
+    """(whether every value is finite, the largest absolute value of the finite ones) in one
+    parallel pass over a 2-D X: the input check, as cheap as the sum scikit-learn's finiteness
+    check takes."""
+    n, d = X.shape
+    n_blocks = max(1, min(MAX_BLOCKS, (n + CHUNK - 1) // CHUNK))
+    largest = np.zeros(n_blocks)
+    poison = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        big = 0.0
+        bad = 0.0
+        for i in range(start, stop):
+            for f in range(d):
+                v = np.float64(X[i, f])
+                bad += v * 0.0  # NaN from a NaN or an infinity, 0 otherwise
+                big = max(big, abs(v))  # a NaN compares false and is skipped
+        largest[b] = big
+        poison[b] = bad
+    return poison.sum() == 0.0, largest.max()
+
+
 @njit(nogil=True, cache=True)
 def block_bounds(n_samples, n_blocks, b):
     """Rows [start, stop) of block ``b``: contiguous, whole chunks except the last."""
