@@ -255,6 +255,7 @@ BAD_CSV = [
     ("header only", "x,y\n", "has a header but no data rows"),
     ("not finite", "x,y\n1,2\n3,nan\n", "line 3, column 'y': 'nan' is not a finite number"),
     ("k > rows", "x,y\n1,2\n3,4\n5,6\n", "k=4 must be <= the number of rows n_rows=3"),
+    ("too large", "x,y\n1,2\n3,1e200\n5,6\n7,8\n", "values as large as 1e+200 would overflow k-means' squared distances (safe up to 4.74e+153 with 2 columns)"),
 ]
 
 
@@ -272,6 +273,7 @@ def test_bad_npy_files(tmp_path, capsys):
         "cube.npy": (np.zeros((2, 2, 2)), "a table must be 2-D"),
         "text.npy": (np.array([["a", "b"]]), "k-means needs numbers"),
         "empty.npy": (np.zeros((0, 3)), "no rows to cluster"),
+        "huge.npy": (np.array([[0.0, 1.0], [1e200, 2.0]]), "values as large as 1e+200 would"),
     }
     for name, (array, message) in cases.items():
         np.save(tmp_path / name, array)

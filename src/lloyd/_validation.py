@@ -65,7 +65,7 @@ def check_finite_scale(X, *, name: str = "X"):
                if kind == "NaN" else "drop those rows or clip the values first")
         raise ValueError(f"Input {name} contains {kind}: k-means needs a finite number in every "
                          f"cell; {fix}.")
-    limit = float(np.sqrt(np.finfo(X.dtype).max / (4.0 * X.shape[1])))
+    limit = overflow_limit(X)
     if largest > limit:
         also = " or pass it as float64" if X.dtype == np.float32 else ""
         raise ValueError(
@@ -74,6 +74,12 @@ def check_finite_scale(X, *, name: str = "X"):
             f"Rescale {name}, e.g. divide it by {largest:.3g}{also}."
         )
     return X
+
+
+def overflow_limit(X) -> float:
+    """The largest magnitude X's values may have for k-means in X's dtype (see
+    :func:`check_finite_scale`)."""
+    return float(np.sqrt(np.finfo(X.dtype).max / (4.0 * X.shape[1])))
 
 
 def check_n_clusters(K, n_samples: int, *, name: str = "K") -> int:

@@ -177,7 +177,24 @@ def read_csv(path, *, columns=None, stdin=None):
                 f"{name}, line {lines[i]}, column {names[j]!r}: {rows[i][j]!r} is not a finite "
                 "number; k-means needs one in every cell"
             )
+    _check_magnitude(X, name)
     return CsvTable(name, header, rows, chosen, [names[j] for j in chosen], X, delimiter)
+
+
+def _check_magnitude(X, name):
+    """Raise a TableError when X's values are so large that squared distances overflow."""
+    from lloyd._kernels.common import finite_max_abs
+    from lloyd._validation import overflow_limit
+
+    if X.size == 0:
+        return
+    largest, limit = finite_max_abs(X)[1], overflow_limit(X)
+    if largest > limit:
+        raise TableError(
+            f"{name}: values as large as {largest:.3g} would overflow k-means' squared distances "
+            f"(safe up to {limit:.3g} with {X.shape[1]} columns); divide the columns by a common "
+            "factor first"
+        )
 
 
 def _column_index(column, names, source):
@@ -336,6 +353,7 @@ class NpyRows:
                 f"{self.name}, row {start + int(np.argmin(finite)) + 1}: a value is NaN or "
                 "infinite; k-means needs finite numbers"
             )
+        _check_magnitude(rows, self.name)
 
     def tolerance(self, tol):
         """``tol`` times the mean variance of the features (one pass)."""
