@@ -138,6 +138,22 @@ def test_npy_labels_and_centres(data_npy, tmp_path, capsys):
     assert np.load(centers).shape == (4, 5)
 
 
+def test_init_afk_mc2_gives_the_estimator_s_centres(data_npy, tmp_path, monkeypatch):
+    import lloyd.cluster
+    from lloyd import KMeans
+
+    calls = []
+    seeding = lloyd.cluster._afkmc2
+    monkeypatch.setattr(lloyd.cluster, "_afkmc2",
+                        lambda *args, **kw: calls.append(1) or seeding(*args, **kw))
+    centers = tmp_path / "centers.npy"
+    assert main(["cluster", str(data_npy), "-k", "4", "--init", "afk-mc2", "--centers",
+                 str(centers), "--random-state", "0"]) == ExitCode.OK
+    assert calls == [1]
+    model = KMeans(4, init="afk-mc2", random_state=0).fit(np.load(data_npy))
+    np.testing.assert_allclose(np.load(centers), model.cluster_centers_, rtol=1e-12)
+
+
 def test_streamed_minibatch_equals_the_estimator_on_the_loaded_array(data_npy, tmp_path, capsys):
     """--minibatch reads the .npy a batch at a time and writes the labels a slice at a time;
     the fit is the same as MiniBatchKMeans on the whole array with the same seed."""

@@ -21,6 +21,7 @@ _EXPORTS = {
     "KMeans": "lloyd.cluster",
     "MiniBatchKMeans": "lloyd.minibatch",
     "kmeans_plusplus": "lloyd.seeding",
+    "afkmc2": "lloyd.seeding",
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
     "sample_image_path": "lloyd.datasets",
@@ -46,6 +47,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     "KMeans",
     "MiniBatchKMeans",
     "kmeans_plusplus",
+    "afkmc2",
     # data
     "load_sample_2d",
     "load_sample_image",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
     from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
     from lloyd.minibatch import MiniBatchKMeans
-    from lloyd.seeding import kmeans_plusplus
+    from lloyd.seeding import afkmc2, kmeans_plusplus
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,

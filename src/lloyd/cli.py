@@ -373,8 +373,10 @@ def _add_cluster(sub):
     cluster.add_argument("--scale", action="store_true",
                          help="standardise every column (mean 0, variance 1) first; centres "
                          "are written in the columns' own units")
-    cluster.add_argument("--init", choices=("k-means++", "random"), default="k-means++",
-                         help="how to choose the starting centres (default: k-means++)")
+    cluster.add_argument("--init", choices=("k-means++", "afk-mc2", "random"),
+                         default="k-means++",
+                         help="how to choose the starting centres (default: k-means++; "
+                         "afk-mc2 reads the data once, for very many rows)")
     cluster.add_argument("--n-init", type=_n_init, default="auto", metavar="N",
                          help="starts tried, the best kept (default: auto: 1 for k-means++; "
                          "10 for random, 3 with --minibatch)")

@@ -22,11 +22,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lloyd._validation import check_finite_scale
-from lloyd.seeding import _kmeans_plusplus, check_weights
+from lloyd.seeding import _afkmc2, _kmeans_plusplus, check_weights
 
 __all__ = ["KMeans"]
 
 _ALGORITHMS = ("lloyd", "elkan", "hamerly", "yinyang", "auto")
+#: The named ways to choose the starting centres.
+_INITS = ("k-means++", "afk-mc2", "random")
 
 
 class _Run(NamedTuple):
@@ -49,14 +51,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters, ``1 <= n_clusters <= n_samples``.
-    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features), \
-default='k-means++'
-        'k-means++': greedy k-means++ (:func:`lloyd.kmeans_plusplus`); 'random': ``n_clusters``
-        distinct rows drawn with probability proportional to their weight; an array: these
-        centres; a callable ``init(X, n_clusters, random_state)`` returning them.
+    init : {'k-means++', 'afk-mc2', 'random'}, callable or array-like of shape \
+(n_clusters, n_features), default='k-means++'
+        'k-means++': greedy k-means++ (:func:`lloyd.kmeans_plusplus`); 'afk-mc2': k-means++ by
+        Markov chains of 200 rows (:func:`lloyd.afkmc2`), which reads X once instead of once
+        per centre, for very many rows; 'random': ``n_clusters`` distinct rows drawn with
+        probability proportional to their weight; an array: these centres; a callable
+        ``init(X, n_clusters, random_state)`` returning them.
     n_init : 'auto' or int, default='auto'
         Runs from different starts; the one with the lowest inertia is kept. 'auto' is 1 for
-        'k-means++' or an array, 10 for 'random' or a callable.
+        'k-means++', 'afk-mc2' or an array, 10 for 'random' or a callable.
     max_iter : int, default=300
         The most iterations of a run.
     tol : float, default=1e-4
@@ -146,16 +150,11 @@ default='k-means++'
                 f"The 'algorithm' parameter must be one of {_ALGORITHMS}, got {self.algorithm!r}."
             )
         init = self.init
-        if isinstance(init, str):
-            if init not in ("k-means++", "random"):
-                raise ValueError(
-                    "The 'init' parameter must be 'k-means++', 'random', a callable or an "
-                    f"array of shape (n_clusters, n_features), got {init!r}."
-                )
-        elif not callable(init) and not hasattr(init, "__len__"):
+        if (init not in _INITS) if isinstance(init, str) else (
+                not callable(init) and not hasattr(init, "__len__")):
             raise ValueError(
-                "The 'init' parameter must be 'k-means++', 'random', a callable or an "
-                f"array of shape (n_clusters, n_features), got {init!r}."
+                "The 'init' parameter must be 'k-means++', 'afk-mc2', 'random', a callable or "
+                f"an array of shape (n_clusters, n_features), got {init!r}."
             )
         if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral):
             raise ValueError(f"The 'verbose' parameter must be an int >= 0, got {self.verbose!r}.")
@@ -271,7 +270,8 @@ default='k-means++'
     def _effective_n_init(self):
         init_is_array = not isinstance(self.init, str) and not callable(self.init)
         if self.n_init == "auto":
-            n_init = 1 if init_is_array or self.init == "k-means++" else self._auto_n_init_random
+            n_init = (1 if init_is_array or self.init in ("k-means++", "afk-mc2")
+                      else self._auto_n_init_random)
         else:
             n_init = int(self.n_init)
         if init_is_array and n_init != 1:
@@ -293,6 +293,8 @@ default='k-means++'
         n_samples = X.shape[0]
         if isinstance(init, str) and init == "k-means++":
             centers, _ = _kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "afk-mc2":
+            centers, _ = _afkmc2(X, self.n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
             w = sample_weight.astype(np.float64)
             seeds = random_state.choice(

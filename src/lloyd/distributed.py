@@ -218,6 +218,9 @@ def fit(estimator, X, sample_weight=None):
 
     dask, da = _import_dask()
     estimator._check_params()
+    if isinstance(estimator.init, str) and estimator.init == "afk-mc2":
+        raise ValueError("init='afk-mc2' is not supported on Dask arrays; 'k-means++' runs "
+                         "k-means|| there, which also reads the data a few times only.")
     X, feature_names, _ = _as_dask_array(X, da)
     n_samples, n_features = X.shape
     k = estimator.n_clusters

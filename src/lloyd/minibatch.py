@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from lloyd._validation import check_finite_scale
 from lloyd.cluster import (
     KMeans,
     _blas_single_thread,
@@ -23,7 +24,6 @@ from lloyd.cluster import (
     _reject_sparse,
     _tolerance,
 )
-from lloyd._validation import check_finite_scale
 from lloyd.seeding import check_weights
 
 __all__ = ["MiniBatchKMeans"]
@@ -48,8 +48,8 @@ class MiniBatchKMeans(KMeans):
     ----------
     n_clusters : int, default=8
         The number of clusters, ``1 <= n_clusters <= n_samples``.
-    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features), \
-default='k-means++'
+    init : {'k-means++', 'afk-mc2', 'random'}, callable or array-like of shape \
+(n_clusters, n_features), default='k-means++'
         How the starting centres are chosen, on ``init_size`` random rows (see :class:`KMeans`).
     max_iter : int, default=100
         The most passes over the data: at most ``max_iter * n_samples // batch_size`` steps.
