@@ -34,8 +34,9 @@ PHOTOS = {
     "motorcycle_right": "motorcycle_right.png",
     "retina": "retina.jpg",
 }
-#: retina is 2 megapixels, as big as the rest together: opt in with --images.
-DEFAULT_PHOTOS = [name for name in PHOTOS if name != "retina"]
+#: All of them, as the issue asks; retina (2 megapixels, as big as the rest together) was
+#: once left out to save time. Pass --images to run a subset.
+DEFAULT_PHOTOS = list(PHOTOS)
 
 
 def pngquant_job(src: Path, dst: Path, k: int) -> None:
