@@ -155,9 +155,11 @@ def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
 
     if "seeding" in what:
         lloyd.kmeans_plusplus(X[:1000], min(k, 1000), random_state=0)  # compile
-        runs = {"lloyd": [], "sklearn": []}
+        lloyd.afkmc2(X[:2000], min(k, 100), random_state=0)
+        runs = {"lloyd": [], "sklearn": [], "afk-mc2": []}
         for r in range(repeats):
             runs["lloyd"].append(timed(lambda r=r: lloyd.kmeans_plusplus(X, k, random_state=r))[0])
+            runs["afk-mc2"].append(timed(lambda r=r: lloyd.afkmc2(X, k, random_state=r))[0])
             with threadpool_limits(threads):
                 runs["sklearn"].append(
                     timed(lambda r=r: sk_kmeans_plusplus(X, k, random_state=r))[0]
@@ -248,8 +250,9 @@ def main(argv=None):
                   f"{rates['float32'] / 1e9:.0f} GFLOP/s (f32)\n")
             print("| cell (n, d, k) | dtype | lloyd ms/iter | sklearn lloyd | sklearn elkan "
                   "| faiss | vs best sklearn | vs faiss | floor ms | lloyd / floor "
-                  "| seeding lloyd s | sklearn s | ratio | full fit lloyd s | sklearn s | ratio |")
-            print("|---" * 16 + "|")
+                  "| seeding lloyd s | sklearn s | ratio | afk-mc2 s | ratio "
+                  "| full fit lloyd s | sklearn s | ratio |")
+            print("|---" * 18 + "|")
             for cell in cells:
                 for dtype in dtypes:
                     row = bench_cell(cell, dtype, threads, args.repeats, faiss_worker, what,
@@ -277,6 +280,8 @@ def main(argv=None):
                         f"| {floor:.1f} | {fmt_ratio(it.get('lloyd'), floor)} "
                         f"| {cellf(seed.get('lloyd'), '.3f')} | {cellf(seed.get('sklearn'), '.3f')} "
                         f"| {fmt_ratio(seed.get('sklearn'), seed.get('lloyd'))} "
+                        f"| {cellf(seed.get('afk-mc2'), '.3f')} "
+                        f"| {fmt_ratio(seed.get('sklearn'), seed.get('afk-mc2'))} "
                         f"| {cellf(full.get('lloyd'), '.2f')} | {cellf(full.get('sklearn'), '.2f')} "
                         f"| {fmt_ratio(full.get('sklearn'), full.get('lloyd'))} |",
                         flush=True,

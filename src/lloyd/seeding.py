@@ -182,7 +182,7 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
     if n_clusters > 1:
         first_dist = np.empty(n_samples)
         block_pot = np.empty(common.n_blocks(n_samples, 1, 1))
-        kernels.init_closest(X, sample_weight, indices[0], first_dist, block_pot)
+        kernels.afkmc2_first(X, sample_weight, indices[0], first_dist, block_pot)
         potential = _ordered_sum(block_pot.reshape(-1, 1))[0]
         # q / w: half k-means++'s law after the first centre, half the weights (never 0, so
         # every row of positive weight can be proposed and the chain can reach it).
