@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from lloyd import (
     KMeans,
+    afkmc2,
     compute_centroids,
     find_closest_centroids,
     kmeans_init_centroids,
@@ -86,7 +87,7 @@ CASES = [
     ("tol NaN", lambda: fit(tol=float("nan"))(), ValueError, r"'tol' parameter must be a float >= 0, got nan"),
     ("max_iter = 0", lambda: fit(max_iter=0)(), ValueError, r"'max_iter' parameter must be an int >= 1, got 0"),
     ("algorithm unknown", lambda: fit(algorithm="fastest")(), ValueError, r"'algorithm' parameter must be one of .* got 'fastest'"),
-    ("init unknown string", lambda: fit(init="kmeans")(), ValueError, r"'init' parameter must be 'k-means\+\+', 'random'"),
+    ("init unknown string", lambda: fit(init="kmeans")(), ValueError, r"'init' parameter must be 'k-means\+\+', 'afk-mc2', 'random', a callable or an array"),
     ("init wrong rows", lambda: fit(init=X[:2])(), ValueError, r"initial centers \(2, 3\) does not match the number of clusters n_clusters=3"),
     ("init wrong columns", lambda: fit(init=X2[:3])(), ValueError, r"initial centers \(3, 2\) does not match the number of features of the data 3"),
     ("init with NaN", lambda: fit(init=with_nan(np.nan, (0, 0))[:3])(), ValueError, r"init contains NaN"),
@@ -118,6 +119,9 @@ CASES = [
     ("predict, X near 1e200", lambda: fit()().predict(X * 1e200), ValueError, r"Input X has values as large as"),
     ("init array near 1e200", lambda: fit(init=X[:3] * 1e200, n_init=1)(), ValueError, r"Input init has values as large as"),
     ("kmeans_plusplus, X near 1e200", lambda: kmeans_plusplus(X * 1e200, 3), ValueError, r"Input X has values as large as"),
+    ("afkmc2, X near 1e200", lambda: afkmc2(X * 1e200, 3), ValueError, r"Input X has values as large as 2.\d+e\+200: squared distances between rows of 3 features could overflow float64"),
+    ("afkmc2 NaN", lambda: afkmc2(with_nan(np.nan), 3), ValueError, r"Input X contains NaN: k-means needs a finite number"),
+    ("afkmc2 -inf", lambda: afkmc2(with_nan(-np.inf, (0, 0)), 3), ValueError, r"Input X contains infinity"),
     ("steps: centroids near 1e200", lambda: find_closest_centroids(X, X[:3] * 1e200), ValueError, r"Input centroids has values as large as"),
     # ---- seeding and the teaching steps
     ("kmeans_plusplus k too big", lambda: kmeans_plusplus(X, 41), ValueError, r"n_clusters=41 must be <= n_samples=40"),

@@ -10,11 +10,13 @@ import numbers
 import numpy as np
 
 
-def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool = False):
+def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool = False,
+               finite: bool = True):
     """Return X as a finite, C-contiguous 2-D float array, or raise a clear ValueError.
 
     ``dtype`` is the tuple of accepted float dtypes: an input already in one of them keeps it,
-    anything else (integers, float16, booleans) is converted to the first.
+    anything else (integers, float16, booleans) is converted to the first. ``finite=False``
+    leaves :func:`check_finite_scale` to a caller that reads X anyway.
     """
     from sklearn.utils.validation import check_array
 
@@ -43,7 +45,7 @@ def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool
         ensure_min_features=1,
         input_name=name,
     )
-    return check_finite_scale(X, name=name)
+    return check_finite_scale(X, name=name) if finite else X
 
 
 def check_finite_scale(X, *, name: str = "X"):
