@@ -654,7 +654,7 @@ X_OK = np.arange(20.0).reshape(10, 2)
         ({"max_iter": 0}, ValueError, r"'max_iter' parameter must be an int >= 1, got 0"),
         ({"tol": -1.0}, ValueError, r"'tol' parameter must be a float >= 0, got -1.0"),
         ({"algorithm": "fast"}, ValueError, r"'algorithm' parameter must be one of"),
-        ({"init": "kmeans++"}, ValueError, r"'init' parameter must be 'k-means\+\+', 'random'"),
+        ({"init": "kmeans++"}, ValueError, r"'init' parameter must be 'k-means\+\+', 'afk-mc2', 'random'"),
         ({"init": np.zeros((3, 2)), "n_clusters": 2}, ValueError, r"initial centers \(3, 2\) does not match the number of clusters"),
         ({"init": np.zeros((2, 3)), "n_clusters": 2}, ValueError, r"initial centers \(2, 3\) does not match the number of features"),
         ({"init": np.array([[0.0, np.nan], [1, 1]]), "n_clusters": 2}, ValueError, r"init contains NaN"),

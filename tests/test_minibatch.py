@@ -277,7 +277,7 @@ X_OK = np.arange(20.0).reshape(10, 2)
         ({"compute_labels": "yes"}, r"'compute_labels' parameter must be a bool, got 'yes'"),
         ({"tol": -1.0}, r"'tol' parameter must be a float >= 0, got -1.0"),
         ({"n_init": 0}, r"'n_init' parameter must be an int >= 1 or 'auto', got 0"),
-        ({"init": "kmeans++"}, r"'init' parameter must be 'k-means\+\+', 'random'"),
+        ({"init": "kmeans++"}, r"'init' parameter must be 'k-means\+\+', 'afk-mc2', 'random'"),
         ({"init": np.zeros((3, 2)), "n_clusters": 2}, r"initial centers \(3, 2\) does not match the number of clusters"),
     ],
 )
