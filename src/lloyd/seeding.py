@@ -182,7 +182,7 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
     indices[0] = kernels.weighted_row(weights, total, random_state.random_sample())
     first_dist = np.empty(n_samples)
     block_pot = np.empty(common.n_blocks(n_samples, 1, 1))
-    kernels.afkmc2_first(X, sample_weight, indices[0], first_dist, block_pot)
+    kernels.init_closest(X, sample_weight, indices[0], first_dist, block_pot, True)
     potential = _ordered_sum(block_pot.reshape(-1, 1))[0]
     # The input check, from this pass: a NaN or an infinity in X makes a distance NaN or
     # infinite, and every distance AFK-MC² measures (a difference of rows, in float64) is at

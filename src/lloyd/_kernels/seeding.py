@@ -14,6 +14,8 @@ from lloyd._kernels.common import CHUNK, block_bounds
 
 @njit(nogil=True, cache=True)
 def _sqdist_rows(X, i, r):
+    """‖X[i] − X[r]‖² in float64, summed in feature order (``_sqdist_vector`` lets it be
+    reordered)."""
     s = 0.0
     for f in range(X.shape[1]):
         diff = np.float64(X[i, f]) - np.float64(X[r, f])
@@ -21,16 +23,31 @@ def _sqdist_rows(X, i, r):
     return s
 
 
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _sqdist_vector(A, i, B, r):
+    """‖A[i] − B[r]‖² in float64, summed in whatever order vectorises (the same order on every
+    call, so results do not depend on threads)."""
+    s = 0.0
+    for f in range(A.shape[1]):
+        diff = np.float64(A[i, f]) - np.float64(B[r, f])
+        s += diff * diff
+    return s
+
+
 @njit(nogil=True, cache=True, parallel=True)
-def init_closest(X, sample_weight, first, closest, block_pot):
-    """OUT: closest (n,) = ‖x_i − x_first‖², block_pot (B,) = Σ w·closest per block."""
+def init_closest(X, sample_weight, first, closest, block_pot, vectorised=False):
+    """OUT: closest (n,) = ‖x_i − x_first‖², block_pot (B,) = Σ w·closest per block.
+
+    Summed in feature order (k-means++), or with ``vectorised`` in whatever order vectorises
+    (AFK-MC², which needs no feature-order distances: a strict order costs 4 cycles a
+    feature, 57 against 40 ms at (6·10⁴, 784))."""
     n = X.shape[0]
     n_blocks = block_pot.shape[0]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = 0.0
         for i in range(start, stop):
-            dist = _sqdist_rows(X, i, first)
+            dist = _sqdist_vector(X, i, X, first) if vectorised else _sqdist_rows(X, i, first)
             closest[i] = dist
             acc += sample_weight[i] * dist
         block_pot[b] = acc
@@ -480,33 +497,6 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
         else:
             add_center(X, sample_weight, best, closest, block_pot)
         indices[c] = best
-
-
-@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
-def _sqdist_vector(A, i, B, r):
-    """‖A[i] − B[r]‖² in float64, summed in whatever order vectorises (the same order on every
-    call, so results do not depend on threads)."""
-    s = 0.0
-    for f in range(A.shape[1]):
-        diff = np.float64(A[i, f]) - np.float64(B[r, f])
-        s += diff * diff
-    return s
-
-
-@njit(nogil=True, cache=True, parallel=True)
-def afkmc2_first(X, sample_weight, first, dist, block_pot):
-    """``init_closest`` with vectorised sums: OUT dist (n,) = ‖x − x_first‖², block_pot (B,)
-    = Σ w·dist per block. (A feature-order sum, which k-means++ keeps, costs 4 cycles a
-    feature: 57 against 40 ms at (6·10⁴, 784).)"""
-    n = X.shape[0]
-    n_blocks = block_pot.shape[0]
-    for b in prange(n_blocks):
-        start, stop = block_bounds(n, n_blocks, b)
-        acc = 0.0
-        for i in range(start, stop):
-            dist[i] = _sqdist_vector(X, i, X, first)
-            acc += sample_weight[i] * dist[i]
-        block_pot[b] = acc
 
 
 @njit(nogil=True, cache=True, parallel=True)
