@@ -53,8 +53,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         The number of clusters, ``1 <= n_clusters <= n_samples``.
     init : {'k-means++', 'afk-mc2', 'random'}, callable or array-like of shape \
 (n_clusters, n_features), default='k-means++'
-        'k-means++': greedy k-means++ (:func:`lloyd.kmeans_plusplus`); 'afk-mc2': k-means++ by
-        Markov chains of 200 rows (:func:`lloyd.afkmc2`), which reads X once instead of once
+        'k-means++': greedy k-means++ (:func:`lloyd.kmeans_plusplus`); 'afk-mc2': greedy
+        k-means++ by Markov chains (:func:`lloyd.afkmc2`), which reads X once instead of once
         per centre, for very many rows; 'random': ``n_clusters`` distinct rows drawn with
         probability proportional to their weight; an array: these centres; a callable
         ``init(X, n_clusters, random_state)`` returning them.
