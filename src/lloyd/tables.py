@@ -181,14 +181,17 @@ def read_csv(path, *, columns=None, stdin=None):
     return CsvTable(name, header, rows, chosen, [names[j] for j in chosen], X, delimiter)
 
 
-def _check_magnitude(X, name):
-    """Raise a TableError when X's values are so large that squared distances overflow."""
+def _check_magnitude(X, name, largest=None):
+    """Raise a TableError when X's values are so large that squared distances overflow
+    (``largest``: X's largest absolute value, when the caller measured it)."""
     from lloyd._kernels.common import finite_max_abs
     from lloyd._validation import overflow_limit
 
     if X.size == 0:
         return
-    largest, limit = finite_max_abs(X)[1], overflow_limit(X)
+    if largest is None:
+        largest = finite_max_abs(X)[1]
+    limit = overflow_limit(X)
     if largest > limit:
         raise TableError(
             f"{name}: values as large as {largest:.3g} would overflow k-means' squared distances "
@@ -346,14 +349,19 @@ class NpyRows:
 
     def check_finite(self, rows, start=0):
         """Raise a TableError naming the first row (``start`` is the first's number) that
-        holds NaN or infinity."""
-        finite = np.isfinite(rows).all(axis=1)
-        if not finite.all():
+        holds NaN or infinity, or whose values are too large (``_check_magnitude``)."""
+        from lloyd._kernels.common import finite_max_abs
+
+        if rows.size == 0:
+            return
+        finite, largest = finite_max_abs(rows)  # one pass for both checks
+        if not finite:
+            bad = int(np.argmin(np.isfinite(rows).all(axis=1)))
             raise TableError(
-                f"{self.name}, row {start + int(np.argmin(finite)) + 1}: a value is NaN or "
+                f"{self.name}, row {start + bad + 1}: a value is NaN or "
                 "infinite; k-means needs finite numbers"
             )
-        _check_magnitude(rows, self.name)
+        _check_magnitude(rows, self.name, largest)
 
     def tolerance(self, tol):
         """``tol`` times the mean variance of the features (one pass)."""
