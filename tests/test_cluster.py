@@ -709,7 +709,7 @@ def test_elkan_settles_near_ties_as_lloyd_does(dtype):
     as much as float32 sums round) must get the label of the float64, feature-order measure,
     as Lloyd's kernel gives them, exact ties to the first."""
     from lloyd._kernels import common, elkan
-    from lloyd._kernels.lloyd import _nearest_exact
+    from lloyd._kernels.distances import nearest_exact as _nearest_exact
     from lloyd.cluster import _bound_margin
 
     rng = np.random.default_rng(7)

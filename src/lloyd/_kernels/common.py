@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-#: Rows handled together: a chunk's distances to all centres fit in L1/L2 cache.
-CHUNK = 256
+# Rows handled together (a chunk's distances to all centres fit in L1/L2 cache): one value for
+# the numba and the ahead-of-time kernels, defined with the latter.
+from lloyd._kernels.blocks import CHUNK
+
 #: At most this many blocks (partial sums) per pass; enough to keep many threads busy.
 MAX_BLOCKS = 64
 #: Memory allowed for the per-block partial sums of the centres, in bytes.

@@ -35,7 +35,7 @@ from lloyd._kernels.common import (
     row_sq,
     sqdist_feature_order,
 )
-from lloyd._kernels.lloyd import _nearest_exact, best_two_scores, score_centers
+from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
 
 
 @njit(nogil=True, cache=True)
@@ -576,7 +576,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                     err = tie_factor * (x_sq + centers_sq_max)
                     others = np.float64(second[r])
                     if k > 1 and np.float64(second[r]) - np.float64(best[r]) <= err:
-                        label = _nearest_exact(xb, r, centers)
+                        label = nearest_exact(xb, r, centers)
                         others = np.float64(best[r])  # the lowest score bounds every centre
                     s = 0.0
                     for f in range(d):
