@@ -406,6 +406,18 @@ def _add_cluster(sub):
     cluster.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     cluster.set_defaults(handler=_cmd_cluster)
 
+    warmup = sub.add_parser(
+        "warmup",
+        help="compile every kernel now, so that no later run waits for it",
+        description="Compile every kernel lloyd may run (each algorithm, float32 and float64) by "
+        "running it once on small data. The first run of any command does this on its own for "
+        "the kernels it needs; run it ahead when building an image or a CI cache.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    warmup.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    warmup.set_defaults(handler=_cmd_warmup)
+
 
 def _cmd_cluster(args) -> int:
     def fail(code, message):
@@ -473,6 +485,18 @@ def _cmd_demo(args) -> int:
     return ExitCode.OK
 
 
+def _cmd_warmup(args) -> int:
+    from lloyd._warmup import warm_up
+
+    count, seconds = warm_up(progress=not args.quiet)
+    print(f"lloyd warmup: {count} workloads run, every kernel compiled, in {seconds:.1f} s")
+    return ExitCode.OK
+
+
+#: The commands that run kernels, and so may compile them on a first run.
+_COMPUTING = ("demo", "compress", "cluster")
+
+
 def main(argv=None) -> int:
     """Run the ``lloyd`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = _build_parser()
@@ -483,6 +507,10 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return ExitCode.OK
+    if args.command in _COMPUTING:
+        from lloyd._warmup import notice_if_cold
+
+        notice_if_cold()
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -1,0 +1,94 @@
+"""The first run's compile: say it is happening, and do it ahead on request (``lloyd warmup``).
+
+The kernels not yet compiled ahead of time (ARCHITECTURE.md, "Kernels") are numba's: compiled on
+their first call and cached on disk. Until the port is done, a first run pays that compile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+#: What the first run's compile of every numba kernel took, rounded up (``lloyd warmup`` on this
+#: project's 2-core machine, quiet): the figure the notice quotes.
+FIRST_RUN_SECONDS = 45
+
+NOTICE = (f"Compiling lloyd's kernels (first run only, about {FIRST_RUN_SECONDS} s; "
+          "'lloyd warmup' does it ahead)...")
+
+
+def cache_places() -> list[Path]:
+    """Where numba may keep lloyd's compiled kernels: beside their sources when that folder is
+    writable, else under ``NUMBA_CACHE_DIR`` or the user's cache folder."""
+    places = [Path(__file__).parent / "_kernels" / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    else:
+        cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        places.append(Path(cache_home) / "numba")
+    return places
+
+
+def numba_cache_is_cold(places: Iterable[Path] | None = None) -> bool:
+    """True when no cached numba kernel of lloyd's is found in ``places`` (index files,
+    ``*.nbi``): the next kernel call compiles."""
+    for place in cache_places() if places is None else places:
+        if place.is_dir() and any("_kernels" in p.parts for p in place.rglob("*.nbi")):
+            return False
+    return True
+
+
+def notice_if_cold(stream=None) -> bool:
+    """Print the first-run notice on ``stream`` (stderr) when the cache is cold; say if it did."""
+    if not numba_cache_is_cold():
+        return False
+    print(NOTICE, file=stream or sys.stderr, flush=True)
+    return True
+
+
+def _workloads():
+    """(name, call) pairs that together call every kernel for float32 and float64 data."""
+    import numpy as np
+
+    import lloyd
+
+    rng = np.random.default_rng(0)
+
+    def data(n, d, dtype):
+        return (rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1))).astype(dtype)
+
+    for dtype in (np.float32, np.float64):
+        name = np.dtype(dtype).name
+        for d in (2, 3, 8, 40, 70):  # low d, Hamerly's range, Elkan's range, k-means++ by products
+            X = data(600, d, dtype)
+            for algorithm in ("lloyd", "elkan", "hamerly", "yinyang"):
+                yield (f"KMeans {algorithm}, d={d}, {name}",
+                       lambda X=X, a=algorithm: lloyd.KMeans(6, algorithm=a, n_init=1,
+                                                             max_iter=3).fit(X))
+            yield (f"AFK-MC² seeding, d={d}, {name}",
+                   lambda X=X: lloyd.KMeans(6, init="afk-mc2", n_init=1, max_iter=2).fit(X))
+            yield (f"MiniBatchKMeans, d={d}, {name}",
+                   lambda X=X: lloyd.MiniBatchKMeans(6, batch_size=128, n_init=1,
+                                                     max_iter=2).fit(X))
+    image = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+    for k, dither in ((8, False), (8, True), (160, False)):
+        yield (f"quantize K={k}{', dithered' if dither else ''}",
+               lambda k=k, dither=dither: lloyd.quantize(image, k, dither=dither))
+
+
+def warm_up(progress: bool = True) -> tuple[int, float]:
+    """Call every kernel once on small data, so that later runs find them compiled.
+
+    Returns (workloads run, seconds taken).
+    """
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    jobs = list(_workloads())
+    for _, call in tqdm(jobs, desc="compiling lloyd's kernels", unit="workload",
+                        disable=not progress, file=sys.stderr):
+        call()
+    return len(jobs), time.perf_counter() - start
