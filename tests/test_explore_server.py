@@ -4,7 +4,6 @@ own numbers. A real uvicorn server on loopback, spoken to over plain HTTP (http.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import struct
@@ -57,7 +56,7 @@ class Client:
         return response.status, response, data
 
     def json(self, method, path, body=None, **kw):
-        status, response, data = self.request(method, path, body, **kw)
+        status, _response, data = self.request(method, path, body, **kw)
         return status, json.loads(data) if data else None
 
     def wait_job(self, job_id, timeout=300):
@@ -310,7 +309,7 @@ def test_one_long_computation_per_client_and_cancel(client):
     assert status == 202
     status, second = client.json("POST", "/api/jobs", body)
     assert status == 409 and "cancel" in second["error"]
-    status, state = client.json("DELETE", f"/api/jobs/{first['id']}")
+    status, _state = client.json("DELETE", f"/api/jobs/{first['id']}")
     assert status == 200
     final = client.wait_job(first["id"])
     assert final["state"] in ("cancelled", "done")

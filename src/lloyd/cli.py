@@ -494,7 +494,8 @@ def _port(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer in [0, 65535], got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in [0, 65535], got {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be in [0, 65535], got {value}")
     return value

@@ -243,11 +243,8 @@ class Explorer:
         if job.kind != "compress" or job.state != "done":
             raise ApiError(409, "the image is not compressed yet")
         which = request.path_params["file"]
-        if which == "compressed.png":
-            options = job.result["summary"]["options"]
-            name = f"compressed-k{options['n_colors']}.png"
-            return Response(job.result["png"], media_type="image/png", headers={
-                "content-disposition": f'attachment; filename="{name}"'})
+        if which == "compressed.png":  # the page's link names the download (photo-k16.png)
+            return Response(job.result["png"], media_type="image/png")
         if which == "original.png":
             return Response(job.result["original_png"], media_type="image/png")
         raise ApiError(404, f"no file {which!r}")

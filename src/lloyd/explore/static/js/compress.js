@@ -209,6 +209,7 @@ export class CompressView {
     $("compress-cli").textContent = `lloyd compress ${this.image.name} -k ${options.n_colors} --space ${options.color_space}${dither} --random-state 0`;
     this.showPalette(r.palette, r.counts);
     this.cloud.setData(r.cloud.colors, r.cloud.entries.map((k) => r.palette[k]));
+    status(`${this.image.name}: ${rep.n_colors} colours, ${fmtBytes(rep.output_bytes)} bytes.`);
     for (const note of r.notes) status(note);
     requestAnimationFrame(() => this.layout());
   }
