@@ -10,7 +10,6 @@ import contextlib
 import io
 import itertools
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -115,12 +114,17 @@ def test_step_through_the_lab_matches_run_kmeans(page, shots):
               .evaluate_all("els => els.map(e => e.dataset.value)")]
     assert values == history.distortion.tolist()
     assert all(b <= a for a, b in itertools.pairwise(values))  # J never rises
-    # Hover a point: its distances to every centroid, the winner marked.
-    x, y = plot_position(page, *X[0])
-    page.mouse.move(x, y)
+    # Hover the point nearest a border (its two closest centroids almost tie): its distances
+    # to every centroid, the winner marked.
+    d = np.sqrt(((X[:, None, :] - history.centroids[10][None]) ** 2).sum(axis=2))
+    two = np.sort(d, axis=1)
+    row = int(np.argmin(two[:, 1] - two[:, 0]))
+    page.mouse.move(*plot_position(page, *X[row]))
     page.wait_for_selector("#hover-info table", timeout=WAIT)
     winner = page.locator("#hover-info tr.win td").first.inner_text()
-    assert int(winner) == history.labels[10][0] + 1
+    assert int(winner) == history.labels[10][row] + 1
+    shown = [float(v) for v in page.locator("#hover-info td:nth-child(2)").all_inner_texts()]
+    np.testing.assert_allclose(shown, d[row], rtol=1e-4)  # printed to 5 digits
     page.screenshot(path=shots / "explore-step.png")
     # Scrub back with the keyboard: the timeline shows the earlier half-step's J.
     page.mouse.move(5, 5)
@@ -167,6 +171,21 @@ def test_place_centroids_by_clicking(page, shots):
     page.mouse.up()
     wait_label(page, "3 / 3: centroid dragged")
     assert abs(float(rows.nth(2).get_attribute("data-x")) - 7.5) < tol
+
+
+def test_space_runs_to_convergence_and_the_page_says_why_rings_fail(page):
+    X, _ = lloyd.load_sample_2d()
+    final, labels = lloyd.run_kmeans(X, np.array(LAB), 100)
+    page.click("#set-typed")
+    wait_label(page, "0 / 0: start")
+    page.locator("#timeline-label").click()  # focus off the buttons: space is "run"
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('Converged')",
+                           timeout=WAIT)
+    assert shown_distortion(page) == lloyd.compute_distortion(X, labels, final)
+    page.select_option("#shape", "rings")
+    assert "convex" in page.locator("#lesson").inner_text()
+    assert page.input_value("#k") == "2"
 
 
 def test_upload_a_csv_and_pick_columns(page, tmp_path):
@@ -283,8 +302,6 @@ def test_choose_k_loads_a_k_into_the_step_through(page, shots):
 
 
 def test_screenshots_are_written(shots):
-    names = sorted(p.name for p in shots.iterdir())
-    assert {"explore-step.png", "explore-compress.png", "explore-choosek.png"} <= set(names)
-    if os.environ.get("LLOYD_SCREENSHOTS"):  # a maintainer refreshing the README's images
-        for name in names:
-            shutil.copy(shots / name, os.environ["LLOYD_SCREENSHOTS"])
+    names = {p.name for p in shots.iterdir()}
+    assert {"explore-step.png", "explore-kmeanspp.png", "explore-compress.png",
+            "explore-choosek.png"} <= names

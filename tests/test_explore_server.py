@@ -437,3 +437,35 @@ def test_explore_prints_its_address_and_stops_on_ctrl_c():
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+# Machado, Oliveira & Fernandes (2009), full-severity dichromacy, on linear RGB.
+DICHROMACY = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+@pytest.mark.parametrize("vision", ["typical", *DICHROMACY])
+def test_cluster_colours_stay_apart_for_colour_blind_readers(vision):
+    import itertools
+    import re
+    from importlib import resources
+
+    from lloyd.color import delta_e_2000, linear_to_srgb, rgb_to_lab, srgb_to_linear
+
+    js = (resources.files("lloyd.explore") / "static" / "js" / "colors.js").read_text()
+    block = js.split("CLUSTER_COLORS = [")[1].split("];")[0]
+    rgb = np.array([[int(h[i:i + 2], 16) for i in (0, 2, 4)]
+                    for h in re.findall(r'"#([0-9A-Fa-f]{6})"', block)]) / 255
+    assert len(rgb) == 10  # MAX_STEP_CLUSTERS colours
+    if vision != "typical":
+        rgb = linear_to_srgb(np.clip(srgb_to_linear(rgb) @ np.array(DICHROMACY[vision]).T, 0, 1))
+    lab = rgb_to_lab(rgb)
+    closest = min(float(delta_e_2000(lab[i], lab[j]))
+                  for i, j in itertools.combinations(range(len(lab)), 2))
+    assert closest >= 10  # CIEDE2000 ~2.3 is "just noticeable"; 10 is plainly different

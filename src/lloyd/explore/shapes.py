@@ -26,7 +26,7 @@ class Shape:
 
 #: name -> what the page says about it; "sample" is lloyd.load_sample_2d, the lab's data.
 SHAPES: dict[str, Shape] = {
-    "sample": Shape("The lab's sample (300 points)",
+    "sample": Shape("The lab's sample",
                     "Three round blobs of similar size: k-means' home ground. Start from "
                     "[[3, 3], [6, 2], [8, 5]] to follow the lab.", 3),
     "blobs": Shape("Separated blobs",

@@ -1,6 +1,8 @@
-// Cluster colours: Okabe & Ito's palette (distinguishable with every common colour-vision
-// deficiency), black left out because centroids are outlined in it, then two of Paul Tol's
-// colour-blind-safe set. Every cluster also carries its number, so colour is never the only cue.
+// Cluster colours: Okabe & Ito's seven colours (black kept for last: it outlines centroids),
+// then Paul Tol's wine and indigo, then black. Under simulated protanopia, deuteranopia and
+// tritanopia (Machado et al. 2009, full severity) every pair stays >= 10.9 CIEDE2000 apart
+// (tests/test_explore_server.py checks it). Every cluster also carries its number, so colour
+// is never the only cue.
 export const CLUSTER_COLORS = [
   "#E69F00", // orange
   "#56B4E9", // sky blue
@@ -10,8 +12,8 @@ export const CLUSTER_COLORS = [
   "#D55E00", // vermillion
   "#CC79A7", // reddish purple
   "#882255", // Tol's wine
-  "#999933", // Tol's olive
   "#332288", // Tol's indigo
+  "#000000", // black
 ];
 
 export const UNASSIGNED = "#7f7f7f";
@@ -26,6 +28,13 @@ export function inkOn(hex) {
   const lin = (c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
   const luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
   return luminance > 0.2 ? "#000000" : "#ffffff";
+}
+
+// Colour every `.swatch[data-k]` under `root` (the page's CSP allows no inline style markup).
+export function paintSwatches(root) {
+  for (const swatch of root.querySelectorAll(".swatch[data-k]")) {
+    swatch.style.background = clusterColor(Number(swatch.dataset.k));
+  }
 }
 
 export function rgbCss([r, g, b]) {

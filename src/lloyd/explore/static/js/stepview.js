@@ -1,6 +1,7 @@
 // The step-through: data, a start, then Assign / Move half-steps on a timeline. Every label,
 // centroid and distortion comes from the server (lloyd.steps); this module keeps the timeline.
 import { api, status } from "./api.js";
+import { paintSwatches } from "./colors.js";
 import { drawDistortion } from "./jchart.js";
 import { Plot } from "./plot.js";
 import { pythonSnippet } from "./python.js";
@@ -128,6 +129,7 @@ export class StepView {
     this.pos = this.timeline.length - 1;
     $("k").value = centroids.length;
     this.render();
+    status("Press Assign (or Step, or space to run); drag a centroid to move it by hand.");
   }
 
   truncate() {
@@ -189,6 +191,7 @@ export class StepView {
       this.kpp = { ...out, drawn: 0, seed };
       $("kpp-panel").hidden = false;
       this.showKpp();
+      status(`k-means++ (seed ${seed}): draw the ${K} seeds one at a time; hover a point for its chance.`);
     } catch (e) {
       status(e.message, "error");
     }
@@ -259,6 +262,10 @@ export class StepView {
       const out = await api.post("/api/move", { data: spec, centroids: cur.centroids, labels: cur.labels });
       entry = { kind, centroids: out.centroids, labels: cur.labels, J: out.distortion, sizes: cur.sizes, empty: out.empty };
       if (out.empty.length) status(`Centroid(s) ${out.empty.map((k) => k + 1).join(", ")} have no points and stay where they are.`);
+    }
+    if (!entry.empty || !entry.empty.length) {
+      status(kind === "assign" ? `Assigned every point to its closest centroid: J = ${entry.J.toPrecision(6)}.`
+        : `Moved every centroid to the mean of its points: J = ${entry.J.toPrecision(6)}.`);
     }
     const origin = this.origins[this.pos];
     this.truncate();
@@ -358,8 +365,9 @@ export class StepView {
     if (this.plot.hovered !== row) return;
     this.plot.state.hoverWinner = out.closest;
     this.plot.drawOverlay();
-    const rows = out.distances.map((d, k) => `<tr class="${k === out.closest ? "win" : ""}"><td><span class="swatch k${k}"></span>${k + 1}</td><td>${d.toPrecision(5)}</td><td>${out.squared[k].toPrecision(5)}</td><td>${k === out.closest ? "◀ closest" : ""}</td></tr>`);
+    const rows = out.distances.map((d, k) => `<tr class="${k === out.closest ? "win" : ""}"><td><span class="swatch" data-k="${k}"></span>${k + 1}</td><td>${d.toPrecision(5)}</td><td>${out.squared[k].toPrecision(5)}</td><td>${k === out.closest ? "◀ closest" : ""}</td></tr>`);
     info.innerHTML = `${html}<table><tr><th>centroid</th><th>distance</th><th>squared</th><th></th></tr>${rows.join("")}</table>`;
+    paintSwatches(info);
   }
 
   copyPython() {
@@ -429,9 +437,10 @@ export class StepView {
       tr.dataset.x = x;
       tr.dataset.y = y;
       const size = cur && cur.sizes ? cur.sizes[k] : "";
-      tr.innerHTML = `<td><span class="swatch k${k}"></span>${k + 1}</td><td>${x.toPrecision(5)}</td><td>${y.toPrecision(5)}</td><td>${size}</td>`;
+      tr.innerHTML = `<td><span class="swatch" data-k="${k}"></span>${k + 1}</td><td>${x.toPrecision(5)}</td><td>${y.toPrecision(5)}</td><td>${size}</td>`;
       return tr;
     }));
+    paintSwatches(body);
   }
 
   onKey(e) {
