@@ -469,3 +469,56 @@ def test_cluster_colours_stay_apart_for_colour_blind_readers(vision):
     closest = min(float(delta_e_2000(lab[i], lab[j]))
                   for i, j in itertools.combinations(range(len(lab)), 2))
     assert closest >= 10  # CIEDE2000 ~2.3 is "just noticeable"; 10 is plainly different
+
+
+def test_shapes_docstring_examples_run():
+    import doctest
+
+    from lloyd.explore import shapes
+
+    assert doctest.testmod(shapes, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+def test_shapes_are_seeded_and_the_sample_is_the_labs():
+    from lloyd.explore import SHAPES, load_shape
+
+    np.testing.assert_array_equal(load_shape("sample"), load_sample_2d()[0])
+    for name in SHAPES:
+        X = load_shape(name, 301, random_state=5)
+        assert X.shape == (301, 2) and np.isfinite(X).all()
+        np.testing.assert_array_equal(X, load_shape(name, 301, random_state=5))
+        assert not np.array_equal(X, load_shape(name, 301, random_state=6))
+    for bad in [("spiral", 300, 0), ("rings", 2, 0), ("rings", 10**6, 0), ("rings", 300, -1),
+                ("rings", True, 0), ("rings", 300, 1.5)]:
+        with pytest.raises(ValueError, match=r"name|n_samples|random_state"):
+            load_shape(bad[0], bad[1], random_state=bad[2])
+
+
+@pytest.mark.parametrize(("data", "expected", "skipped"), [
+    # a BOM, semicolons, and a decimal comma (not a number: that column is left out)
+    (b"\xef\xbb\xbfx;y\n1,5;2\n3;4\n", {"y": [2.0, 4.0]}, ["x"]),
+    (b"x\ty\n1\t2\n3\t4\n\n", {"x": [1.0, 3.0], "y": [2.0, 4.0]}, []),
+    (b"a,b\n1,nan\n2,3\n", {"a": [1.0, 2.0]}, ["b"]),
+])
+def test_csv_columns(data, expected, skipped):
+    from lloyd.explore import read_csv_columns
+
+    table = read_csv_columns(data)
+    assert {k: v.tolist() for k, v in table.columns.items()} == expected
+    assert table.skipped == skipped
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "empty"),
+    (b"a,b\n", "0 data rows"),
+    (b"a,b\n1,2\n3\n", "line 3 has 1 cells"),
+    (b"a,a\n1,2\n3,4\n", "twice"),
+    (b"a,b\nx,y\nz,w\n", "no column"),
+    (b"\xff\xfe\x00a", "UTF-8"),
+    (b"a\n" + b"1\n" * 11, "more than 10 rows"),
+])
+def test_csv_errors_name_the_problem(data, message):
+    from lloyd.explore.shapes import TableError, read_csv_columns
+
+    with pytest.raises(TableError, match=message):
+        read_csv_columns(data, max_rows=10)
