@@ -94,7 +94,11 @@ export class CompressView {
     inner.style.transform = `translate(${this.pan[0]}px, ${this.pan[1]}px) scale(${this.zoom})`;
     $("split-left").style.width = `${this.split * 100}%`;
     $("img-original").style.width = `${w}px`;
-    $("split-bar").style.left = `${this.split * 100}%`;
+    const bar = $("split-bar");
+    bar.style.left = `${this.split * 100}%`;
+    // The bar keeps its on-screen width whatever the zoom.
+    bar.style.width = `${4 / this.zoom}px`;
+    bar.style.marginLeft = `${-2 / this.zoom}px`;
   }
 
   async useSample(name) {
