@@ -139,6 +139,7 @@ def test_wrong_host_is_refused(client, host):
     {"Origin": "null"},
     {"Origin": "http://127.0.0.1:1"},
     {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # another port of this host
 ])
 def test_cross_origin_post_is_refused(client, headers):
     status, _, _ = client.request("POST", "/api/assign", {"data": SAMPLE, "centroids": LAB},
@@ -146,9 +147,20 @@ def test_cross_origin_post_is_refused(client, headers):
     assert status == 403
 
 
+def test_a_link_from_another_site_opens_the_page_but_cannot_fetch(client):
+    link = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Dest": "document"}
+    assert client.request("GET", "/", headers=link)[0] == 200
+    fetch = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+    assert client.request("GET", "/api/shapes", headers=fetch)[0] == 403
+    embed = {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+    assert client.request("GET", "/api/jobs/0123456789abcdef/compressed.png", headers=embed)[0] == 403
+
+
 def test_same_origin_post_is_served(client):
     status, body = client.json("POST", "/api/assign", {"data": SAMPLE, "centroids": LAB},
-                               headers={"Origin": f"http://127.0.0.1:{client.port}"})
+                               headers={"Origin": f"http://127.0.0.1:{client.port}",
+                                        "Sec-Fetch-Site": "same-origin"})
     assert status == 200, body
 
 

@@ -60,8 +60,15 @@ class Guard:
         origin = headers.get(b"origin")
         if origin is not None and origin.lower().removeprefix("http://") not in self.hosts:
             return await _refuse(send, 403, f"cross-origin request from {origin!r} refused")
-        if headers.get(b"sec-fetch-site") == "cross-site":
-            return await _refuse(send, 403, "cross-site request refused")
+        # Browsers say where a request comes from: only this page itself ("same-origin") or the
+        # user typing the address ("none"). "same-site" is another port of this host (a
+        # notebook server, say), which the SameSite cookie would not stop. Opening the page
+        # from a link elsewhere (a top-level navigation) is fine: it reads nothing back.
+        fetch_site = headers.get(b"sec-fetch-site")
+        navigation = (scope["method"] == "GET" and headers.get(b"sec-fetch-mode") == "navigate"
+                      and headers.get(b"sec-fetch-dest") == "document")
+        if fetch_site not in (None, "same-origin", "none") and not navigation:
+            return await _refuse(send, 403, f"{fetch_site} request refused")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         given = (headers.get(HEADER) or _cookie(headers.get(b"cookie", ""), self.cookie)
                  or (query.get("token") or [""])[0])
