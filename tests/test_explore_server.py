@@ -534,3 +534,12 @@ def test_csv_errors_name_the_problem(data, message):
 
     with pytest.raises(TableError, match=message):
         read_csv_columns(data, max_rows=10)
+
+
+def test_explore_on_a_busy_port_is_an_io_error(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["explore", "--port", str(port), "--no-browser"]) == ExitCode.IO_ERROR
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
