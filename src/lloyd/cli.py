@@ -483,7 +483,8 @@ def _add_explore(sub):
                          help="print the address instead of opening the default browser")
     explore.add_argument("--host", default="127.0.0.1", metavar="ADDR",
                          help="address to listen on (default: 127.0.0.1); anything but "
-                         "loopback also needs --allow-remote")
+                         "loopback also needs --allow-remote, and browsers must use this "
+                         "very address (the Host header is checked)")
     explore.add_argument("--allow-remote", action="store_true",
                          help="allow a --host other than loopback: anyone who can reach it "
                          "and has the address (token included) can use the app")
