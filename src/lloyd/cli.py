@@ -76,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
     _add_compress(sub)
     _add_cluster(sub)
+    _add_explore(sub)
     return parser
 
 
@@ -469,6 +470,73 @@ def _cmd_cluster(args) -> int:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         return fail(ExitCode.IO_ERROR, f"{exc.strerror or exc}{where}")
     print(report.to_json() if args.json else report.format())
+    return ExitCode.OK
+
+
+EXPLORE_DESCRIPTION = """\
+Start a local web app to touch k-means: step through it on sample or uploaded data (place,
+drag, assign, move, k-means++), compress an image, and choose K. Every number on the page is
+computed by lloyd. The server listens on 127.0.0.1 only and every request needs the secret
+token in the printed address. Stop it with Ctrl-C.
+"""
+
+
+def _add_explore(sub):
+    explore = sub.add_parser(
+        "explore",
+        help="k-means you can touch, in the browser (a local web app)",
+        description=EXPLORE_DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explore.add_argument("--port", type=_port, default=0, metavar="N",
+                         help="port to listen on (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true",
+                         help="print the address instead of opening the default browser")
+    explore.add_argument("--host", default="127.0.0.1", metavar="ADDR",
+                         help="address to listen on (default: 127.0.0.1); anything but "
+                         "loopback also needs --allow-remote, and browsers must use this "
+                         "very address (the Host header is checked)")
+    explore.add_argument("--allow-remote", action="store_true",
+                         help="allow a --host other than loopback: anyone who can reach it "
+                         "and has the address (token included) can use the app")
+    explore.set_defaults(handler=_cmd_explore)
+
+
+def _port(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in [0, 65535], got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [0, 65535], got {value}")
+    return value
+
+
+def _cmd_explore(args) -> int:
+    try:
+        from lloyd.explore import server
+    except ImportError as exc:  # starlette or uvicorn missing from a broken install
+        print(f"lloyd explore: {exc}; reinstall lloyd-kmeans (it needs starlette and uvicorn)",
+              file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+    if not server.is_loopback(args.host):
+        if not args.allow_remote:
+            print(f"lloyd explore: --host {args.host} is not loopback: other machines could "
+                  "reach the server; add --allow-remote if you mean it", file=sys.stderr)
+            return ExitCode.USAGE_ERROR
+        print(f"lloyd explore: warning: listening on {args.host}, not loopback; anyone who can "
+              "reach it and has the address (with its token) can use it", file=sys.stderr)
+    try:
+        server.serve(args.host, args.port, open_browser=not args.no_browser)
+    except KeyboardInterrupt:  # uvicorn has shut down cleanly; Ctrl-C is how it is stopped
+        print("lloyd explore: stopped", file=sys.stderr)
+        return ExitCode.OK
+    except OSError as exc:
+        print(f"lloyd explore: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return ExitCode.IO_ERROR
     return ExitCode.OK
 
 
