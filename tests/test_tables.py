@@ -16,6 +16,9 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from lloyd import KMeans, MiniBatchKMeans
 from lloyd.cli import ExitCode, main
@@ -128,6 +131,9 @@ def test_blank_and_space_only_lines_are_skipped_as_before():
     assert table.header == ["v"] and table.X.ravel().tolist() == [1, 2, 3]
     table = read_csv("-", stdin=io.StringIO("\n\nx,y\n1,2\n   \n3,4\n"))
     assert table.header == ["x", "y"] and table.X.tolist() == [[1, 2], [3, 4]]
+    # blank lines between CRLF line ends once hid the delimiter from csv.Sniffer
+    table = read_csv("-", stdin=io.StringIO("0;1\r\n\r\n2;3\r\n\r\n4;5\r\n"))
+    assert table.delimiter == ";" and table.X.tolist() == [[0, 1], [2, 3], [4, 5]]
 
 
 # ---------------------------------------------------------------- Parquet and Feather
@@ -334,3 +340,39 @@ def test_only_the_table_path_imports_pyarrow(tmp_path):
         "assert 'pyarrow' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- pyarrow agrees with csv
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6),
+                 elements=st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 4))),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    header=st.booleans(),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    blank_every=st.integers(0, 3),
+    fmt=st.sampled_from(["{:g}", "{:.4f}", "{:.6e}", "{!r}"]),
+)
+def test_pyarrow_reads_what_the_csv_module_reads(X, delimiter, header, newline, blank_every,
+                                                 fmt):
+    """The fast path (pyarrow) and the csv module (which names bad lines) read every table of
+    numbers alike: headers, delimiters, CRLF, blank lines, number formats."""
+    from lloyd._readers import _read_csv_slowly, _Source
+
+    lines = [delimiter.join(f"c{j}" for j in range(X.shape[1]))] if header else []
+    for i, row in enumerate(X):
+        if blank_every and i % blank_every == 0:
+            lines.append("")
+        lines.append(delimiter.join(fmt.format(float(v)) for v in row))
+    text = newline.join(lines) + newline
+    table = read_csv("-", stdin=io.StringIO(text))
+    if table.delimiter != delimiter:
+        assert X.shape[1] == 1  # one column: no delimiter to detect
+    slow = _read_csv_slowly(_Source("-", io.StringIO(text)), table.delimiter,
+                            table.header is not None, table.columns,
+                            [str(j) for j in range(len(table.columns))])
+    np.testing.assert_array_equal(table.X, slow)
+    written = np.vectorize(lambda v: float(fmt.format(float(v))))(X)  # what the text says
+    np.testing.assert_array_equal(table.X, written)

@@ -187,8 +187,10 @@ def _read_csv(source, columns):
 
     name = source.name
     head, complete = source.head()
+    # Blank lines are left out of the sample: between CRLF line ends they defeat the sniffer
+    sample = "".join(line for line in head.splitlines(keepends=True) if line.strip())
     try:
-        delimiter = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
     first_two = []
