@@ -109,6 +109,17 @@ def test_bad_rows_in_a_compressed_csv_are_named_by_line(tmp_path, capsys):
     assert "line 3: 3 fields where line 1 has 2" in one_error_line(capsys)
 
 
+@pytest.mark.parametrize("suffix", COMPRESSORS)
+def test_a_truncated_compressed_csv_is_a_clear_data_error(tmp_path, capsys, suffix):
+    text = ("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20000))).encode()
+    data = COMPRESSORS[suffix](text)
+    path = tmp_path / f"cut.{suffix}"
+    path.write_bytes(data[:len(data) // 2])
+    assert main(["cluster", str(path), "-k", "2"]) == ExitCode.DATA_ERROR
+    kind = {"csv.gz": "gzip", "csv.bz2": "bzip2", "csv.xz": "xz", "csv.zst": "zstd"}[suffix]
+    assert f"cut.{suffix}: its {kind} data is truncated or corrupt (" in one_error_line(capsys)
+
+
 def test_compressed_binary_is_not_a_table(tmp_path, capsys):
     path = tmp_path / "noise.gz"
     path.write_bytes(gzip.compress(bytes(range(256)) * 4))

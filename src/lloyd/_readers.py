@@ -504,7 +504,13 @@ def open_table(data, *, columns=None, stdin=None, stream=False):
                          "write it again as Feather (V2) or Parquet")
     if kind is not None:
         return _read_arrow(source, kind, columns, stream)
-    return _read_csv(source, columns)
+    if source.compression is None:
+        return _read_csv(source, columns)
+    try:
+        return _read_csv(source, columns)
+    except (OSError, EOFError, lzma.LZMAError) as exc:  # what each decompressor raises
+        raise TableError(f"{source.name}: its {source.compression[0]} data is truncated or "
+                         f"corrupt ({exc})") from None
 
 
 def _arrow_kind(magic):
