@@ -387,3 +387,42 @@ def test_pyarrow_reads_what_the_csv_module_reads(X, delimiter, header, newline, 
     np.testing.assert_array_equal(table.X, slow)
     written = np.vectorize(lambda v: float(fmt.format(float(v))))(X)  # what the text says
     np.testing.assert_array_equal(table.X, written)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_streaming_a_parquet_file_stays_below_its_size_in_memory(tmp_path):
+    """A Parquet file of 600 MB of float64 values clustered with --minibatch in a subprocess:
+    its peak resident memory (467 MB when written) stays under the values' size, where reading
+    them whole would need that much on top of the interpreter's ~310 MB (numpy, numba,
+    scikit-learn, pyarrow): one row group at a time is read, spooled to disk and streamed."""
+    import os
+
+    n, d, group = 600 * 2**20 // (16 * 8), 16, 200_000
+    rng = np.random.default_rng(0)
+    centers = rng.uniform(-5, 5, size=(8, d))
+    names = [f"x{j}" for j in range(d)]
+    schema = pa.schema([(name, pa.float64()) for name in names])
+    with pq.ParquetWriter(tmp_path / "big.parquet", schema, compression="none") as writer:
+        for start in range(0, n, group):
+            rows = centers[rng.integers(0, 8, min(group, n - start))]
+            rows = rows + rng.normal(size=rows.shape)
+            writer.write_table(pa.table({name: rows[:, j] for j, name in enumerate(names)}))
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TMPDIR=str(spool))
+    argv = ["cluster", str(tmp_path / "big.parquet"), "-k", "8", "--minibatch", "--batch-size",
+            "4096", "--labels", str(tmp_path / "labels.parquet"), "-q", "--json"]
+    code = (
+        "import re\n"
+        "from lloyd.cli import main\n"
+        f"assert main({argv!r}) == 0\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
+                         capture_output=True, text=True).stdout
+    peak_mb = int(out.split()[-1]) / 1024
+    assert peak_mb < 600, f"peak RSS {peak_mb:.0f} MB for 600 MB of values"
+    assert pq.ParquetFile(tmp_path / "labels.parquet").metadata.num_rows == n
+    assert list(spool.iterdir()) == []
