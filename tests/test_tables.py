@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from _peak import peak_mb_of_command
 from lloyd import KMeans, MiniBatchKMeans
 from lloyd.cli import ExitCode, main
 from lloyd.tables import CsvTable, NpyRows, Table, open_table, read_csv
@@ -396,7 +397,6 @@ def test_streaming_a_parquet_file_stays_below_its_size_in_memory(tmp_path):
     its peak resident memory (467 MB when written) stays under the values' size, where reading
     them whole would need that much on top of the interpreter's ~310 MB (numpy, numba,
     scikit-learn, pyarrow): one row group at a time is read, spooled to disk and streamed."""
-    import os
 
     n, d, group = 600 * 2**20 // (16 * 8), 16, 200_000
     rng = np.random.default_rng(0)
@@ -410,19 +410,9 @@ def test_streaming_a_parquet_file_stays_below_its_size_in_memory(tmp_path):
             writer.write_table(pa.table({name: rows[:, j] for j, name in enumerate(names)}))
     spool = tmp_path / "tmp"
     spool.mkdir()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TMPDIR=str(spool))
     argv = ["cluster", str(tmp_path / "big.parquet"), "-k", "8", "--minibatch", "--batch-size",
             "4096", "--labels", str(tmp_path / "labels.parquet"), "-q", "--json"]
-    code = (
-        "import re\n"
-        "from lloyd.cli import main\n"
-        f"assert main({argv!r}) == 0\n"
-        "status = open('/proc/self/status').read()\n"
-        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
-                         capture_output=True, text=True).stdout
-    peak_mb = int(out.split()[-1]) / 1024
+    peak_mb = peak_mb_of_command(argv, TMPDIR=str(spool))
     assert peak_mb < 600, f"peak RSS {peak_mb:.0f} MB for 600 MB of values"
     assert pq.ParquetFile(tmp_path / "labels.parquet").metadata.num_rows == n
     assert list(spool.iterdir()) == []
