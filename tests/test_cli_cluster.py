@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from _peak import peak_mb_of_command
 from lloyd import MiniBatchKMeans
 from lloyd.cli import ExitCode, main
 from lloyd.tables import NpyRows, read_csv
@@ -378,8 +379,6 @@ def test_streaming_memory_stays_below_the_file_size(tmp_path):
     """A 600 MB .npy clustered with --minibatch in a subprocess: its peak resident memory stays
     well under the file's size (loading it would need the file's size on top of the
     interpreter, ~250 MB with numpy, numba and scikit-learn)."""
-    import os
-
     n, d = 600 * 2**20 // (16 * 8), 16
     X = np.lib.format.open_memmap(tmp_path / "big.npy", mode="w+", dtype=np.float64,
                                   shape=(n, d))
@@ -391,20 +390,8 @@ def test_streaming_memory_stays_below_the_file_size(tmp_path):
             size=(stop - start, d))
     X.flush()
     del X
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     argv = ["cluster", str(tmp_path / "big.npy"), "-k", "8", "--minibatch", "--batch-size",
             "4096", "--labels", str(tmp_path / "labels.npy"), "-q", "--json"]
-    # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's peak (Linux carries
-    # it over fork and exec), and this test process has just written the file.
-    code = (
-        "import re\n"
-        "from lloyd.cli import main\n"
-        f"assert main({argv!r}) == 0\n"
-        "status = open('/proc/self/status').read()\n"
-        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
-                         capture_output=True, text=True).stdout
-    peak_mb = int(out.split()[-1]) / 1024
+    peak_mb = peak_mb_of_command(argv)
     assert peak_mb < 450, f"peak RSS {peak_mb:.0f} MB for a 600 MB file"
     assert np.load(tmp_path / "labels.npy", mmap_mode="r").shape == (n,)

@@ -309,12 +309,15 @@ def _format_table(rows) -> str:
 
 CLUSTER_DESCRIPTION = """\
 Cluster the rows of a table with k-means. DATA is a CSV file (delimiter and header line
-detected), a .npy file (2-D, or 1-D for one column), or - for CSV on standard input. Every
-column must be numeric unless --columns chooses some.
+detected; plain or compressed with gzip, bzip2, xz or zstd), a Parquet file, a Feather (Arrow
+IPC) file, a .npy file (2-D, or 1-D for one column), or - for standard input. The format is
+told by the file's first bytes, not its name. Every column must be numeric unless --columns
+chooses some.
 
 Exact k-means (the default) holds the data in memory. --minibatch fits mini-batch k-means and
 streams a .npy file: it is read a slice at a time, so a file larger than memory clusters in
-bounded memory (labels are then written slice by slice too).
+bounded memory (labels are then written slice by slice too). A Parquet or Feather file is then
+read one row group at a time into a temporary file (in $TMPDIR) that is streamed the same way.
 
 Outputs are written to a temporary file and renamed, and never replace an existing file
 without --force. The report goes to standard output (--json: as JSON); a progress bar goes to
@@ -325,6 +328,8 @@ CLUSTER_EXAMPLES = """\
 examples:
   lloyd cluster data.csv -k 3 --labels labelled.csv --plot clusters.png
   lloyd cluster big.npy -k 64 --minibatch --labels labels.npy --centers centers.npy
+  lloyd cluster events.parquet -k 16 --minibatch --labels labels.parquet
+  lloyd cluster survey.csv.gz --columns 3,4,5 --scale --centers centers.csv
   lloyd cluster data.csv --columns height,weight --scale --elbow 2..10
   cat data.csv | lloyd cluster - -k 4 --json
 """
@@ -360,12 +365,15 @@ def _k_range(text):
 def _add_cluster(sub):
     cluster = sub.add_parser(
         "cluster",
-        help="cluster the rows of a CSV or .npy table (streams large .npy with --minibatch)",
+        help="cluster the rows of a table: CSV, Parquet, Feather or .npy (streams large files "
+        "with --minibatch)",
         description=CLUSTER_DESCRIPTION,
         epilog=CLUSTER_EXAMPLES + "\n" + EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cluster.add_argument("data", metavar="DATA", help="a CSV file, a .npy file, or - (stdin)")
+    cluster.add_argument("data", metavar="DATA",
+                         help="a CSV (.gz, .bz2, .xz, .zst too), Parquet, Feather or .npy file, "
+                         "or - (stdin)")
     cluster.add_argument("-k", "--n-clusters", type=_positive_int, default=None, metavar="N",
                          help="number of clusters (default: 8)")
     cluster.add_argument("--columns", metavar="COLS",
@@ -386,14 +394,17 @@ def _add_cluster(sub):
     cluster.add_argument("--random-state", type=int, default=None, metavar="SEED",
                          help="seed: the same seed gives the same clusters")
     cluster.add_argument("--minibatch", action="store_true",
-                         help="mini-batch k-means: faster on many rows, streams .npy files")
+                         help="mini-batch k-means: faster on many rows; streams .npy, Parquet "
+                         "and Feather files")
     cluster.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                          help="rows per mini-batch (default: 1024; needs --minibatch)")
     cluster.add_argument("--labels", metavar="PATH",
-                         help="write each row's cluster: .npy (int32), or CSV (the input's "
-                         "rows with a 'cluster' column)")
+                         help="write each row's cluster: .npy (int32), .parquet or .feather "
+                         "(a 'cluster' column), or CSV (a CSV input's rows with a 'cluster' "
+                         "column)")
     cluster.add_argument("--centers", metavar="PATH",
-                         help="write the centres: .npy, or CSV with the column names")
+                         help="write the centres: .npy, or .parquet, .feather or CSV with the "
+                         "column names")
     cluster.add_argument("--plot", metavar="FIG",
                          help="draw the clusters (2-D, or the first two principal components) "
                          "to FIG (.png, .svg, .pdf); with --elbow, the elbow figure "
