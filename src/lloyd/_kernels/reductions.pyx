@@ -14,7 +14,7 @@ The parallel kernels take ``n_threads`` as their last argument; 0, the default, 
 ``lloyd._threads.kernel_threads`` from the number of values read (callers that do not choose).
 """
 
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
 
 import numpy as np
@@ -34,6 +34,13 @@ cdef extern from "<math.h>" nogil:
 
 cdef enum:
     LANES = 8  # partial sums of a sum taken in any order: one or two vectors of them
+
+
+cdef inline Py_ssize_t row_blocks(Py_ssize_t n) noexcept nogil:
+    """Blocks of whole chunks for a row-by-row kernel, at most MAX_BLOCKS (64): handed out
+    dynamically (a thread descheduled on a busy machine delays one block, not a fixed share),
+    few enough that handing them out costs nothing next to the work."""
+    return max(1, min(64, (n + CHUNK - 1) // CHUNK))
 
 
 cdef inline int threads_for(int n_threads, Py_ssize_t work) except -1:
@@ -162,6 +169,9 @@ cdef inline double sq_norm_any_order(const floating* x, Py_ssize_t d) noexcept n
     cdef double lane[LANES]
     cdef double s, v
     cdef Py_ssize_t f, l, d8 = d - d % LANES
+    if d == 3:  # the commonest (colours): straight-line, so the loop over rows vectorises
+        return (<double> x[0] * <double> x[0] + <double> x[1] * <double> x[1]) + \
+            <double> x[2] * <double> x[2]
     if d8 == 0:
         s = 0.0
         for f in range(d):
@@ -186,8 +196,13 @@ cdef inline double sqdist_any_order(const floating* x, const floating* c,
     """‖x − c‖² (d,) in the data's type, in 8 lanes then the rest in order, as float64: for
     inertia and the like, never for deciding a label."""
     cdef floating lane[LANES]
-    cdef floating s, diff
+    cdef floating s, diff, e1, e2
     cdef Py_ssize_t f, l, d8 = d - d % LANES
+    if d == 3:  # straight-line: the loop over rows vectorises
+        diff = x[0] - c[0]
+        e1 = x[1] - c[1]
+        e2 = x[2] - c[2]
+        return (diff * diff + e1 * e1) + e2 * e2
     if d8 == 0:
         s = 0
         for f in range(d):
@@ -207,23 +222,43 @@ cdef inline double sqdist_any_order(const floating* x, const floating* c,
     return s
 
 
+cdef void row_norms_block(const floating* x, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
+                          double* out) noexcept nogil:
+    """OUT out[start:stop] = the rows' ‖x‖² (``sq_norm_any_order``); 3 features (colours)
+    written out, so that the loop over rows vectorises."""
+    cdef Py_ssize_t i
+    cdef double v0, v1, v2
+    if d == 3:
+        for i in range(start, stop):
+            v0 = x[3 * i]
+            v1 = x[3 * i + 1]
+            v2 = x[3 * i + 2]
+            out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+    else:
+        for i in range(start, stop):
+            out[i] = sq_norm_any_order(x + i * d, d)
+
+
 def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0):
     """OUT: out (n,) = ‖X[i]‖² in float64, in a fixed order that vectorises (the same whatever
     the number of threads), for rounding bounds."""
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0:
         return
     cdef const floating* x = &X[0, 0]
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
-        for i in prange(n, schedule="static", num_threads=threads):
-            out[i] = sq_norm_any_order(x + i * d, d)
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            row_norms_block(x, d, min(n, c * per_block), min(n, c * per_block + per_block),
+                            &out[0])
 
 
 cdef double inertia_block(const floating[:, ::1] X, const floating[::1] sample_weight,
                           const floating[:, ::1] centers, const int[::1] labels,
                           Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
-    """Σ w·‖x − c‖² over rows [start, stop), in float64, row after row."""
+    """Σ w·‖x − c‖² over rows [start, stop), in float64, row after row. (Four interleaved
+    running sums were slower here: the rows' distances, not the additions, take the time.)"""
     cdef Py_ssize_t i, d = X.shape[1]
     cdef double acc = 0.0
     for i in range(start, stop):
@@ -265,8 +300,13 @@ cdef inline double sqdist_feature_order(const floating* x, const floating* c,
     """‖x − c‖² (d,): each difference and square in the data's type, summed in float64 in
     feature order."""
     cdef double s = 0.0
-    cdef floating diff
+    cdef floating diff, e1, e2
     cdef Py_ssize_t f
+    if d == 3:  # straight-line (0 + a is a): the loop over rows vectorises
+        diff = x[0] - c[0]
+        e1 = x[1] - c[1]
+        e2 = x[2] - c[2]
+        return (<double> (diff * diff) + <double> (e1 * e1)) + <double> (e2 * e2)
     for f in range(d):
         diff = x[f] - c[f]
         s = s + <double> (diff * diff)
@@ -277,33 +317,62 @@ def distances_to_assigned(const floating[:, ::1] X, const floating[:, ::1] cente
                           const int[::1] labels, floating[::1] out, int n_threads=0):
     """OUT: ``out[i]`` = squared distance of row i to its centre ``labels[i]`` (for
     empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32."""
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0:
         return
     if d == 0:
         out[:] = 0
         return
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
-        for i in prange(n, schedule="static", num_threads=threads):
-            out[i] = <floating> sqdist_feature_order(&X[i, 0], &centers[labels[i], 0], d)
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            for i in range(min(n, c * per_block), min(n, c * per_block + per_block)):
+                out[i] = <floating> sqdist_feature_order(&X[i, 0], &centers[labels[i], 0], d)
+
+
+cdef void distances_block(const floating[:, ::1] X, const floating* centers_t, Py_ssize_t k,
+                          Py_ssize_t start, Py_ssize_t stop, double* acc,
+                          floating[:, ::1] out) noexcept nogil:
+    """OUT out[start:stop] = distances of the rows to every centre. Each row's k sums run side
+    by side (IN centers_t (d, k): the centres transposed; acc (k,) scratch), feature after
+    feature: the same sums as one centre at a time, in a loop vectorised over the centres."""
+    cdef Py_ssize_t i, j, f, d = X.shape[1]
+    cdef floating xf, diff
+    cdef const floating* ct
+    for i in range(start, stop):
+        for j in range(k):
+            acc[j] = 0.0
+        for f in range(d):
+            xf = X[i, f]
+            ct = centers_t + f * k
+            for j in range(k):
+                diff = xf - ct[j]
+                acc[j] = acc[j] + <double> (diff * diff)
+        for j in range(k):
+            out[i, j] = <floating> sqrt(acc[j])
 
 
 def all_distances(const floating[:, ::1] X, const floating[:, ::1] centers,
                   floating[:, ::1] out, int n_threads=0):
     """OUT: out (n, k) = Euclidean distance of every row of X (n, d) to every centre (k, d)
-    (for ``transform``)."""
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = centers.shape[0], i, j
+    (for ``transform``): differences and squares in the data's type, summed in float64 in
+    feature order."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = centers.shape[0], c
     cdef int threads = threads_for(n_threads, n * k * d)
     if n == 0 or k == 0:
         return
     if d == 0:
         out[:, :] = 0
         return
+    centers_t_array = np.ascontiguousarray(np.asarray(centers).T)
+    cdef const floating[:, ::1] centers_t = centers_t_array
+    cdef double[:, ::1] scratch = np.empty((threads, k))  # one row of sums per thread
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
-        for i in prange(n, schedule="static", num_threads=threads):
-            for j in range(k):
-                out[i, j] = <floating> sqrt(sqdist_feature_order(&X[i, 0], &centers[j, 0], d))
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            distances_block(X, &centers_t[0, 0], k, min(n, c * per_block),
+                            min(n, c * per_block + per_block), &scratch[threadid(), 0], out)
 
 
 # ------------------------------------------------------------------------- the update step
