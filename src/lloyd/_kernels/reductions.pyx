@@ -8,7 +8,8 @@ One body serves float32 and float64 data. Sums over rows run over the fixed bloc
 order: results are the same bit for bit whatever the number of threads. Built with
 ``-ffp-contract=off``: no multiply-add is fused, so every sum rounds as written. Where a sum may
 be taken in any order (``row_norms_sq``, ``inertia``: their users' error bounds cover any order),
-it is taken in 8 interleaved lanes, in a fixed order the compiler vectorises.
+it is taken in 8 or 16 interleaved lanes, in a fixed order the compiler vectorises; 3 features
+(colours) are written out, so that loops over rows vectorise.
 
 The parallel kernels take ``n_threads`` as their last argument; 0, the default, chooses by
 ``lloyd._threads.kernel_threads`` from the number of values read (callers that do not choose).
@@ -35,12 +36,14 @@ cdef extern from "<math.h>" nogil:
 cdef enum:
     LANES = 8  # partial sums of a sum taken in any order: one or two vectors of them
 
+cdef Py_ssize_t max_blocks = MAX_BLOCKS
+
 
 cdef inline Py_ssize_t row_blocks(Py_ssize_t n) noexcept nogil:
-    """Blocks of whole chunks for a row-by-row kernel, at most MAX_BLOCKS (64): handed out
+    """Blocks of whole chunks for a one-pass kernel, at most MAX_BLOCKS: handed out
     dynamically (a thread descheduled on a busy machine delays one block, not a fixed share),
     few enough that handing them out costs nothing next to the work."""
-    return max(1, min(64, (n + CHUNK - 1) // CHUNK))
+    return max(1, min(max_blocks, (n + CHUNK - 1) // CHUNK))
 
 
 cdef inline int threads_for(int n_threads, Py_ssize_t work) except -1:
@@ -92,7 +95,7 @@ def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
     if n == 0 or d == 0:
         return True, 0.0
-    cdef Py_ssize_t n_blocks = max(1, min(<Py_ssize_t> MAX_BLOCKS, (n + CHUNK - 1) // CHUNK))
+    cdef Py_ssize_t n_blocks = row_blocks(n)
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks), b, start
     cdef double[::1] largest = np.zeros(n_blocks)
     cdef double[::1] poison = np.zeros(n_blocks)
