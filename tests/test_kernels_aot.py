@@ -193,7 +193,7 @@ def test_column_moments_equal_float64_numpy(dtype):
     data too (the blocks, not the threads, fix the order)."""
     rng = np.random.default_rng(8)
     half = _ints(rng, (15_000, 5), -50, 50, np.float64)
-    X = (np.concatenate([half, -half]) + [3, -7, 0, 1000, 12])[rng.permutation(30_000)]
+    X = (np.concatenate([half, -half]) + np.array([3, -7, 0, 1000, 12]))[rng.permutation(30_000)]
     X = X.astype(dtype)
     ref = X.astype(np.float64)
     nb = layout_n_blocks(len(X), 1, 5)

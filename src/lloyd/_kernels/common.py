@@ -36,10 +36,11 @@ from lloyd._kernels.reductions import (  # noqa: F401
 
 
 @njit(nogil=True, cache=True)
-def block_bounds(n_samples, n_blocks, b):
-    """Rows [start, stop) of block ``b``: contiguous, whole chunks except the last."""
+def block_bounds(n_samples, blocks, b):
+    """Rows [start, stop) of block ``b`` of ``blocks``: contiguous, whole chunks except the
+    last."""
     n_chunks = (n_samples + CHUNK - 1) // CHUNK
-    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
+    chunks_per_block = (n_chunks + blocks - 1) // blocks
     start = min(n_samples, b * chunks_per_block * CHUNK)
     stop = min(n_samples, start + chunks_per_block * CHUNK)
     return start, stop
