@@ -130,3 +130,263 @@ def test_the_low_d_pass_loads_without_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- reductions.pyx, histogram.pyx
+
+from lloyd._kernels import reductions  # noqa: E402
+from lloyd._kernels.layout import n_blocks as layout_n_blocks  # noqa: E402
+
+FLOATS = [np.float32, np.float64]
+THREADS = (1, 2, 3)
+
+
+def _ints(rng, shape, low, high, dtype):
+    """Small integers: every sum, square and difference of them is exact in float32, so a
+    kernel and a float64 numpy reference must agree bit for bit, whatever the order."""
+    return rng.integers(low, high + 1, size=shape).astype(dtype)
+
+
+def _feature_order_sq(X, C):
+    """The distances' contract in numpy: differences and squares in the data's dtype, summed
+    in float64 feature after feature. X (n, d), C (n, d): row i against C[i]."""
+    s = np.zeros(len(X))
+    for f in range(X.shape[1]):
+        diff = X[:, f] - C[:, f]
+        s += (diff * diff).astype(np.float64)
+    return s
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_finite_max_abs_hand_worked(dtype):
+    X = np.array([[1.0, -3.0], [2.5, 0.0], [-0.0, 2.0]], dtype)
+    assert reductions.finite_max_abs(X) == (True, 3.0)
+    X[1, 0] = np.nan
+    assert reductions.finite_max_abs(X) == (False, 3.0)  # a NaN is no magnitude
+    X[1, 0] = -np.inf
+    finite, largest = reductions.finite_max_abs(X)
+    assert not finite
+    assert largest == np.inf
+    assert reductions.finite_max_abs(np.empty((0, 4), dtype)) == (True, 0.0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_finite_max_abs_equals_numpy_on_many_blocks(dtype, bad):
+    """64 blocks, tails of 8 values and of rows included: numpy's answer for 1, 2 and 3
+    threads, with one bad value anywhere (here, in the last row)."""
+    rng = np.random.default_rng(4)
+    X = (rng.standard_cauchy(size=(40_001, 7)) * 100).astype(dtype)
+    expected = float(np.max(np.abs(X.astype(np.float64))))
+    for t in THREADS:
+        assert reductions.finite_max_abs(X, t) == (True, expected)
+    X[-1, 6] = bad
+    big = np.inf if np.isinf(bad) else expected
+    for t in THREADS:
+        assert reductions.finite_max_abs(X, t) == (False, big)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_column_moments_equal_float64_numpy(dtype):
+    """Symmetric integer columns around integer means: sums, means and squared deviations are
+    exact, so the kernel equals numpy bit for bit; and for 1, 2 and 3 threads on real-valued
+    data too (the blocks, not the threads, fix the order)."""
+    rng = np.random.default_rng(8)
+    half = _ints(rng, (15_000, 5), -50, 50, np.float64)
+    X = (np.concatenate([half, -half]) + np.array([3, -7, 0, 1000, 12]))[rng.permutation(30_000)]
+    X = X.astype(dtype)
+    ref = X.astype(np.float64)
+    nb = layout_n_blocks(len(X), 1, 5)
+    mean, squares = reductions.column_moments(X, nb, True)
+    np.testing.assert_array_equal(mean, [3, -7, 0, 1000, 12])
+    np.testing.assert_array_equal(mean, ref.mean(axis=0))
+    np.testing.assert_array_equal(squares, ((ref - ref.mean(axis=0)) ** 2).sum(axis=0))
+    mean2, zeros = reductions.column_moments(X, nb, False)
+    np.testing.assert_array_equal(mean2, mean)
+    np.testing.assert_array_equal(zeros, np.zeros(5))
+    Y = (rng.normal(size=(50_000, 9)) * 10 + 1e3).astype(dtype)
+    runs = [reductions.column_moments(Y, 64, True, t) for t in THREADS]
+    for mean_t, squares_t in runs:
+        np.testing.assert_array_equal(mean_t, runs[0][0])
+        np.testing.assert_array_equal(squares_t, runs[0][1])
+    Y64 = Y.astype(np.float64)
+    np.testing.assert_allclose(runs[0][0], Y64.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(runs[0][1], ((Y64 - Y64.mean(axis=0)) ** 2).sum(0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("d", [1, 3, 8, 19, 784])
+def test_row_norms_sq_equal_float64_numpy(dtype, d):
+    """Exact on integers (any order of the sum is exact); within float64 rounding of numpy on
+    real values; the same for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(d)
+    n = 3000 if d == 784 else 20_000
+    X = _ints(rng, (n, d), -60, 60, dtype)
+    out = np.empty(n)
+    reductions.row_norms_sq(X, out)
+    np.testing.assert_array_equal(out, (X.astype(np.float64) ** 2).sum(axis=1))
+    Y = rng.normal(size=(n, d)).astype(dtype)
+    runs = []
+    for t in THREADS:
+        out = np.full(n, np.nan)
+        reductions.row_norms_sq(Y, out, t)
+        runs.append(out)
+    for out in runs[1:]:
+        np.testing.assert_array_equal(out, runs[0])
+    np.testing.assert_allclose(runs[0], (Y.astype(np.float64) ** 2).sum(axis=1), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("d", [2, 3, 19, 130])
+def test_inertia_equals_float64_numpy(dtype, d):
+    """Integer rows and centres, dyadic weights: every term is exact in float32, so the
+    inertia equals numpy's float64 sum; on real values it is the same for 1, 2 and 3 threads
+    and within the data type's rounding of numpy's."""
+    rng = np.random.default_rng(30 + d)
+    n, k = 30_000, 11
+    X = _ints(rng, (n, d), -8, 8, dtype)
+    C = _ints(rng, (k, d), -8, 8, dtype)
+    w = rng.choice([0.5, 1.0, 2.0], size=n).astype(dtype)
+    labels = rng.integers(0, k, size=n).astype(np.int32)
+    expected = float(w.astype(np.float64) @ ((X - C[labels]).astype(np.float64) ** 2).sum(1))
+    nb = layout_n_blocks(n, 1, 1)
+    assert reductions.inertia(X, w, C, labels, nb) == expected
+    Y = rng.normal(size=(n, d)).astype(dtype)
+    D = rng.normal(size=(k, d)).astype(dtype)
+    wy = rng.uniform(0.1, 3, size=n).astype(dtype)
+    runs = [reductions.inertia(Y, wy, D, labels, 64, t) for t in THREADS]
+    assert runs[1] == runs[0] and runs[2] == runs[0]
+    ref = float(wy.astype(np.float64) @ ((Y.astype(np.float64) - D[labels]) ** 2).sum(1))
+    assert runs[0] == pytest.approx(ref, rel=1e-12 if dtype == np.float64 else 1e-5)
+    assert reductions.inertia(Y[:0], wy[:0], D, labels[:0], 1) == 0.0
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("d", [3, 13])
+def test_distances_to_assigned_and_all_distances_equal_numpy(dtype, d):
+    """Squared distances to the assigned centre and distances to every centre: differences
+    and squares in the data's dtype summed in float64 in feature order (the contract), bit for
+    bit, for 1, 2 and 3 threads (3 features, colours, have their own loops); a 3-4-5 triangle
+    by hand."""
+    X = np.array([[3.0, 4.0], [0.0, 0.0]], dtype)
+    C = np.array([[0.0, 0.0], [3.0, 0.0]], dtype)
+    out = np.empty(2, dtype)
+    reductions.distances_to_assigned(X, C, np.array([0, 1], np.int32), out)
+    np.testing.assert_array_equal(out, [25.0, 9.0])
+    out = np.empty((2, 2), dtype)
+    reductions.all_distances(X, C, out)
+    np.testing.assert_array_equal(out, [[5.0, 4.0], [0.0, 3.0]])
+
+    rng = np.random.default_rng(12)
+    n, k = 20_000, 7
+    Y = (rng.normal(size=(n, d)) * 5).astype(dtype)
+    D = (rng.normal(size=(k, d)) * 5).astype(dtype)
+    labels = rng.integers(0, k, size=n).astype(np.int32)
+    assigned = _feature_order_sq(Y, D[labels]).astype(dtype)
+    every = np.stack([np.sqrt(_feature_order_sq(Y, np.broadcast_to(D[j], Y.shape)))
+                      for j in range(k)], axis=1).astype(dtype)
+    for t in THREADS:
+        out = np.full(n, np.nan, dtype)
+        reductions.distances_to_assigned(Y, D, labels, out, t)
+        np.testing.assert_array_equal(out, assigned)
+        out = np.full((n, k), np.nan, dtype)
+        reductions.all_distances(Y, D, out, t)
+        np.testing.assert_array_equal(out, every)
+    np.testing.assert_allclose(every, np.linalg.norm(Y[:, None].astype(np.float64) - D, axis=2),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_merge_blocks_adds_in_block_order():
+    """Partials added in block order from zero (what makes a pass's sums thread-independent):
+    numpy's running sum, bit for bit; the outputs' old contents are ignored."""
+    rng = np.random.default_rng(6)
+    B, k, d = 9, 5, 3
+    block_sums = rng.normal(size=(B, k, d)) * 10.0 ** rng.integers(-8, 8, size=(B, 1, 1))
+    block_weights = rng.uniform(0, 5, size=(B, k))
+    sums, weights = np.full((k, d), np.nan), np.full(k, np.nan)
+    reductions.merge_blocks(block_sums, block_weights, sums, weights)
+    ref_sums, ref_weights = np.zeros((k, d)), np.zeros(k)
+    for b in range(B):
+        ref_sums += block_sums[b]
+        ref_weights += block_weights[b]
+    np.testing.assert_array_equal(sums, ref_sums)
+    np.testing.assert_array_equal(weights, ref_weights)
+    reductions.merge_blocks(np.ones((2, 1, 1)), np.full((2, 1), 0.5), sums[:1], weights[:1])
+    assert sums[0, 0] == 2.0 and weights[0] == 1.0
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_average_centers_and_center_shift(dtype):
+    """New centres = sums · (1 / weight), rounded once to the centres' dtype; a cluster of
+    zero weight keeps its old centre; the shift is each centre's distance moved."""
+    sums = np.array([[3.0, 6.0], [1.0, 1.0], [0.0, 0.0]])
+    weights = np.array([3.0, 0.0, 4.0])
+    old = np.array([[0.0, 2.0], [7.0, 7.0], [9.0, 9.0]], dtype)
+    new = np.empty_like(old)
+    reductions.average_centers(sums, weights, old, new)
+    np.testing.assert_array_equal(new, [[1.0, 2.0], [7.0, 7.0], [0.0, 0.0]])
+    shift = np.empty(3, dtype)
+    reductions.center_shift(old, new, shift)
+    np.testing.assert_array_equal(shift, np.array([1.0, 0.0, np.sqrt(162.0)]).astype(dtype))
+
+    rng = np.random.default_rng(9)
+    sums = rng.normal(size=(40, 6)) * 100
+    weights = rng.uniform(0.1, 30, size=40)
+    old = rng.normal(size=(40, 6)).astype(dtype)
+    reductions.average_centers(sums, weights, old, new := np.empty_like(old))
+    np.testing.assert_array_equal(new, (sums * (1.0 / weights)[:, None]).astype(dtype))
+    reductions.center_shift(old, new, shift := np.empty(40, dtype))
+    np.testing.assert_array_equal(shift, np.sqrt(_feature_order_sq(new, old)).astype(dtype))
+
+
+def test_kernels_refuse_arrays_they_would_misread():
+    """Kernels read C-contiguous arrays of one float type: a Fortran-ordered X or a mixed
+    pair is refused, never read wrongly (validation converts before they run)."""
+    X = np.asfortranarray(np.ones((10, 3)))
+    with pytest.raises(ValueError, match="contiguous"):
+        reductions.finite_max_abs(X)
+    with pytest.raises(ValueError, match="dtype mismatch"):
+        reductions.center_shift(np.ones((2, 2)), np.ones((2, 2), np.float32),
+                                np.empty(2))
+
+
+def test_distinct_rgb_hand_worked():
+    from lloyd._kernels.histogram import distinct_rgb
+
+    flat = np.array([[255, 0, 0], [0, 0, 1], [255, 0, 0], [0, 0, 0], [0, 0, 1], [0, 0, 1]],
+                    np.uint8)
+    inverse = np.empty(len(flat), np.intp)
+    colors, counts = distinct_rgb(flat, inverse)
+    np.testing.assert_array_equal(colors, [[0, 0, 0], [0, 0, 1], [255, 0, 0]])
+    np.testing.assert_array_equal(counts, [1, 3, 2])
+    np.testing.assert_array_equal(inverse, [2, 1, 2, 0, 1, 1])
+    assert colors.dtype == np.uint8 and counts.dtype == np.int64
+    colors, counts = distinct_rgb(np.empty((0, 3), np.uint8), np.empty(0, np.intp))
+    assert colors.shape == (0, 3) and counts.shape == (0,)
+
+
+def test_distinct_rgb_equals_numpy_unique():
+    """Every word boundary of the bitmap: the colours 63, 64 and 2²⁴ − 1 among random ones."""
+    from lloyd._kernels.histogram import distinct_rgb
+
+    rng = np.random.default_rng(1)
+    flat = rng.integers(0, 256, size=(200_000, 3), dtype=np.uint8) // [1, 16, 1]
+    flat = flat.astype(np.uint8)
+    flat[:3] = [[0, 0, 63], [0, 0, 64], [255, 255, 255]]
+    packed = (flat[:, 0].astype(np.int64) << 16) | (flat[:, 1].astype(np.int64) << 8) | flat[:, 2]
+    keys, ref_inverse, ref_counts = np.unique(packed, return_inverse=True, return_counts=True)
+    inverse = np.empty(len(flat), np.intp)
+    colors, counts = distinct_rgb(flat, inverse)
+    np.testing.assert_array_equal(colors, np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], 1))
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+
+
+def test_shared_kernels_load_without_numba():
+    """The input check, moments and update step and the histogram run on every command's path:
+    importing them (and the block layout) must not import numba."""
+    code = ("import sys, lloyd._kernels.reductions, lloyd._kernels.histogram, "
+            "lloyd._kernels.layout; print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,448 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Kernels every algorithm shares, compiled ahead of time: the input check, column moments, row
+norms, inertia, merging block sums, new centres and their shift, distances to the centres.
+
+One body serves float32 and float64 data. Sums over rows run over the fixed blocks of
+``_blocks.pxd`` (a function of the shape alone), each with its own partial sum, merged in block
+order: results are the same bit for bit whatever the number of threads. Built with
+``-ffp-contract=off``: no multiply-add is fused, so every sum rounds as written. Where a sum may
+be taken in any order (``row_norms_sq``, ``inertia``: their users' error bounds cover any order),
+it is taken in 8 or 16 interleaved lanes, in a fixed order the compiler vectorises; 3 features
+(colours) are written out, so that loops over rows vectorise.
+
+The parallel kernels take ``n_threads`` as their last argument; 0, the default, chooses by
+``lloyd._threads.kernel_threads`` from the number of values read (callers that do not choose).
+"""
+
+from cython.parallel cimport prange, threadid
+from libc.math cimport sqrt
+
+import numpy as np
+
+from lloyd._kernels._blocks cimport CHUNK, rows_per_block
+
+from lloyd._kernels.layout import MAX_BLOCKS
+from lloyd._threads import kernel_threads
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "<math.h>" nogil:
+    float fabsf(float)
+    double fabs(double)
+
+cdef enum:
+    LANES = 8  # partial sums of a sum taken in any order: one or two vectors of them
+
+cdef Py_ssize_t max_blocks = MAX_BLOCKS
+
+
+cdef inline Py_ssize_t row_blocks(Py_ssize_t n) noexcept nogil:
+    """Blocks of whole chunks for a one-pass kernel, at most MAX_BLOCKS: handed out
+    dynamically (a thread descheduled on a busy machine delays one block, not a fixed share),
+    few enough that handing them out costs nothing next to the work."""
+    return max(1, min(max_blocks, (n + CHUNK - 1) // CHUNK))
+
+
+cdef inline int threads_for(int n_threads, Py_ssize_t work) except -1:
+    """``n_threads`` when given (> 0), else ``kernel_threads`` of ``work`` values read."""
+    return n_threads if n_threads > 0 else kernel_threads(work)
+
+
+# ------------------------------------------------------------------------- the input check
+
+cdef void max_abs_block(const floating* x, Py_ssize_t m, double* largest,
+                        double* poison) noexcept nogil:
+    """OUT largest = max |x[t]| over the m values, NaNs skipped; poison = 0 if every value is
+    finite, else NaN (a sum of x·0). Both are the same in any order: 8 lanes, vectorised."""
+    cdef floating big[LANES]
+    cdef floating bad[LANES]
+    cdef floating a, v
+    cdef Py_ssize_t t, l, m8 = m - m % LANES
+    for l in range(LANES):
+        big[l] = 0
+        bad[l] = 0
+    for t in range(0, m8, 8):  # 8: LANES (range needs a literal step)
+        for l in range(LANES):
+            v = x[t + l]
+            if floating is float:
+                a = fabsf(v)
+            else:
+                a = fabs(v)
+            big[l] = a if a > big[l] else big[l]  # a NaN compares false and is skipped
+            bad[l] = bad[l] + v * 0  # NaN from a NaN or an infinity, 0 otherwise
+    for t in range(m8, m):
+        v = x[t]
+        if floating is float:
+            a = fabsf(v)
+        else:
+            a = fabs(v)
+        big[0] = a if a > big[0] else big[0]
+        bad[0] = bad[0] + v * 0
+    for l in range(1, LANES):
+        big[0] = big[l] if big[l] > big[0] else big[0]
+        bad[0] = bad[0] + bad[l]
+    largest[0] = big[0]
+    poison[0] = bad[0]
+
+
+def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
+    """(whether every value is finite, the largest absolute value of the finite ones; an
+    infinity counts) in one parallel pass over X (n, d): the input check, as cheap as the sum
+    scikit-learn's finiteness check takes."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
+    if n == 0 or d == 0:
+        return True, 0.0
+    cdef Py_ssize_t n_blocks = row_blocks(n)
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks), b, start
+    cdef double[::1] largest = np.zeros(n_blocks)
+    cdef double[::1] poison = np.zeros(n_blocks)
+    cdef int threads = threads_for(n_threads, n * d)
+    cdef const floating* x = &X[0, 0]
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            start = min(n, b * per_block)
+            max_abs_block(x + start * d, (min(n, start + per_block) - start) * d,
+                          &largest[b], &poison[b])
+    return bool(np.sum(poison) == 0.0), float(np.max(largest))
+
+
+# ------------------------------------------------------------------------- column moments
+
+cdef void column_sums_block(const floating[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
+                            const double* mean, double* acc) noexcept nogil:
+    """IN/OUT acc (d,) += the rows' values (mean NULL) or their squared deviations from mean
+    (d,), in float64, row after row: each feature's sum in row order."""
+    cdef Py_ssize_t i, f, d = X.shape[1]
+    cdef double v
+    if mean == NULL:
+        for i in range(start, stop):
+            for f in range(d):
+                acc[f] = acc[f] + <double> X[i, f]
+    else:
+        for i in range(start, stop):
+            for f in range(d):
+                v = <double> X[i, f] - mean[f]
+                acc[f] = acc[f] + v * v
+
+
+def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
+                   int n_threads=0):
+    """The features' means (d,), float64, and, when ``squares``, the sums of squared deviations
+    from them (d,) (else zeros): two passes over X (n, d), ``n_blocks`` blocks of rows in
+    parallel, partials added in block order (deterministic whatever the number of threads)."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, f, start
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
+    cdef double[:, ::1] partial = np.zeros((n_blocks, d))
+    mean_array = np.zeros(d)
+    sq_array = np.zeros(d)
+    cdef double[::1] mean = mean_array
+    cdef double[::1] sq = sq_array
+    cdef int threads = threads_for(n_threads, n * d)
+    if d == 0:
+        return mean_array, sq_array
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            start = min(n, b * per_block)
+            column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0])
+        for b in range(n_blocks):
+            for f in range(d):
+                mean[f] = mean[f] + partial[b, f]
+        for f in range(d):
+            mean[f] = mean[f] / <double> max(n, 1)
+        if squares:
+            partial[:, :] = 0.0
+            for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+                start = min(n, b * per_block)
+                column_sums_block(X, start, min(n, start + per_block), &mean[0],
+                                  &partial[b, 0])
+            for b in range(n_blocks):
+                for f in range(d):
+                    sq[f] = sq[f] + partial[b, f]
+    return mean_array, sq_array
+
+
+# ------------------------------------------------------------------------- any-order sums
+
+cdef inline double sq_norm_any_order(const floating* x, Py_ssize_t d) noexcept nogil:
+    """‖x‖² (d,) in float64, in 8 lanes then the rest in order: a fixed order that vectorises,
+    for rounding bounds (their error terms cover any order of the sum, as a BLAS product's)."""
+    cdef double lane[LANES]
+    cdef double s, v
+    cdef Py_ssize_t f, l, d8 = d - d % LANES
+    if d == 3:  # the commonest (colours): straight-line, so the loop over rows vectorises
+        return (<double> x[0] * <double> x[0] + <double> x[1] * <double> x[1]) + \
+            <double> x[2] * <double> x[2]
+    if d8 == 0:
+        s = 0.0
+        for f in range(d):
+            v = <double> x[f]
+            s = s + v * v
+        return s
+    for l in range(LANES):
+        lane[l] = 0.0
+    for f in range(0, d8, 8):  # 8: LANES
+        for l in range(LANES):
+            v = <double> x[f + l]
+            lane[l] = lane[l] + v * v
+    s = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]))
+    for f in range(d8, d):
+        v = <double> x[f]
+        s = s + v * v
+    return s
+
+
+cdef inline double sqdist_any_order(const floating* x, const floating* c,
+                                    Py_ssize_t d) noexcept nogil:
+    """‖x − c‖² (d,) in the data's type, in 16 lanes (two independent vectors of additions)
+    then the rest in order, as float64: for inertia and the like, never for deciding a
+    label."""
+    cdef floating lane[2 * LANES]
+    cdef floating s, diff, e1, e2
+    cdef Py_ssize_t f, l, d16 = d - d % (2 * LANES)
+    if d == 3:  # straight-line: the loop over rows vectorises
+        diff = x[0] - c[0]
+        e1 = x[1] - c[1]
+        e2 = x[2] - c[2]
+        return (diff * diff + e1 * e1) + e2 * e2
+    if d16 == 0:
+        s = 0
+        for f in range(d):
+            diff = x[f] - c[f]
+            s = s + diff * diff
+        return s
+    for l in range(2 * LANES):
+        lane[l] = 0
+    for f in range(0, d16, 16):  # 16: 2 * LANES
+        for l in range(2 * LANES):
+            diff = x[f + l] - c[f + l]
+            lane[l] = lane[l] + diff * diff
+    for l in range(LANES):  # halving, as a vector's horizontal sum: 16 → 8 → 4 → 2 → 1
+        lane[l] = lane[l] + lane[l + LANES]
+    for l in range(4):
+        lane[l] = lane[l] + lane[l + 4]
+    for l in range(2):
+        lane[l] = lane[l] + lane[l + 2]
+    s = lane[0] + lane[1]
+    for f in range(d16, d):
+        diff = x[f] - c[f]
+        s = s + diff * diff
+    return s
+
+
+cdef void row_norms_block(const floating* x, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
+                          double* out) noexcept nogil:
+    """OUT out[start:stop] = the rows' ‖x‖² (``sq_norm_any_order``); 3 features (colours)
+    written out, so that the loop over rows vectorises."""
+    cdef Py_ssize_t i
+    cdef double v0, v1, v2
+    if d == 3:
+        for i in range(start, stop):
+            v0 = x[3 * i]
+            v1 = x[3 * i + 1]
+            v2 = x[3 * i + 2]
+            out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+    else:
+        for i in range(start, stop):
+            out[i] = sq_norm_any_order(x + i * d, d)
+
+
+def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0):
+    """OUT: out (n,) = ‖X[i]‖² in float64, in a fixed order that vectorises (the same whatever
+    the number of threads), for rounding bounds."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
+    cdef int threads = threads_for(n_threads, n * d)
+    if n == 0:
+        return
+    cdef const floating* x = &X[0, 0]
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
+    with nogil:
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            row_norms_block(x, d, min(n, c * per_block), min(n, c * per_block + per_block),
+                            &out[0])
+
+
+cdef double inertia_block(const floating[:, ::1] X, const floating[::1] sample_weight,
+                          const floating[:, ::1] centers, const int[::1] labels,
+                          Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    """Σ w·‖x − c‖² over rows [start, stop), in float64, row after row. (Four interleaved
+    running sums were slower here: the rows' distances, not the additions, take the time.)"""
+    cdef Py_ssize_t i, d = X.shape[1]
+    cdef double acc = 0.0
+    for i in range(start, stop):
+        acc = acc + <double> sample_weight[i] * sqdist_any_order(&X[i, 0], &centers[labels[i], 0],
+                                                                 d)
+    return acc
+
+
+def inertia(const floating[:, ::1] X, const floating[::1] sample_weight,
+            const floating[:, ::1] centers, const int[::1] labels, Py_ssize_t n_blocks,
+            int n_threads=0):
+    """Sum of weighted squared distances of each row to its centre (float64; the same whatever
+    the number of threads).
+
+    IN: X (n, d), sample_weight (n,), centers (k, d), labels (n,) int32, n_blocks: the rows'
+    blocks, their partial sums added in block order. Returns the sum.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, start
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
+    cdef double[::1] partial = np.zeros(n_blocks)
+    cdef double total = 0.0
+    cdef int threads = threads_for(n_threads, n * d)
+    if n == 0 or d == 0:
+        return 0.0
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            start = min(n, b * per_block)
+            partial[b] = inertia_block(X, sample_weight, centers, labels, start,
+                                       min(n, start + per_block))
+        for b in range(n_blocks):
+            total = total + partial[b]
+    return total
+
+
+# ------------------------------------------------------------------------- distances
+
+cdef inline double sqdist_feature_order(const floating* x, const floating* c,
+                                        Py_ssize_t d) noexcept nogil:
+    """‖x − c‖² (d,): each difference and square in the data's type, summed in float64 in
+    feature order."""
+    cdef double s = 0.0
+    cdef floating diff, e1, e2
+    cdef Py_ssize_t f
+    if d == 3:  # straight-line (0 + a is a): the loop over rows vectorises
+        diff = x[0] - c[0]
+        e1 = x[1] - c[1]
+        e2 = x[2] - c[2]
+        return (<double> (diff * diff) + <double> (e1 * e1)) + <double> (e2 * e2)
+    for f in range(d):
+        diff = x[f] - c[f]
+        s = s + <double> (diff * diff)
+    return s
+
+
+def distances_to_assigned(const floating[:, ::1] X, const floating[:, ::1] centers,
+                          const int[::1] labels, floating[::1] out, int n_threads=0):
+    """OUT: ``out[i]`` = squared distance of row i to its centre ``labels[i]`` (for
+    empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
+    cdef int threads = threads_for(n_threads, n * d)
+    if n == 0:
+        return
+    if d == 0:
+        out[:] = 0
+        return
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
+    with nogil:
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            for i in range(min(n, c * per_block), min(n, c * per_block + per_block)):
+                out[i] = <floating> sqdist_feature_order(&X[i, 0], &centers[labels[i], 0], d)
+
+
+cdef void distances_block(const floating[:, ::1] X, const floating* centers_t, Py_ssize_t k,
+                          Py_ssize_t start, Py_ssize_t stop, double* acc,
+                          floating[:, ::1] out) noexcept nogil:
+    """OUT out[start:stop] = distances of the rows to every centre. Each row's k sums run side
+    by side (IN centers_t (d, k): the centres transposed; acc (k,) scratch), feature after
+    feature: the same sums as one centre at a time, in a loop vectorised over the centres."""
+    cdef Py_ssize_t i, j, f, d = X.shape[1]
+    cdef floating xf, diff, x1, x2, e1, e2
+    cdef const floating* ct
+    if d == 3:  # colours: one pass over the centres, ((0 + a) + b) + c written (a + b) + c
+        for i in range(start, stop):
+            xf = X[i, 0]
+            x1 = X[i, 1]
+            x2 = X[i, 2]
+            for j in range(k):
+                diff = xf - centers_t[j]
+                e1 = x1 - centers_t[k + j]
+                e2 = x2 - centers_t[2 * k + j]
+                out[i, j] = <floating> sqrt((<double> (diff * diff) + <double> (e1 * e1))
+                                            + <double> (e2 * e2))
+        return
+    for i in range(start, stop):
+        for j in range(k):
+            acc[j] = 0.0
+        for f in range(d):
+            xf = X[i, f]
+            ct = centers_t + f * k
+            for j in range(k):
+                diff = xf - ct[j]
+                acc[j] = acc[j] + <double> (diff * diff)
+        for j in range(k):
+            out[i, j] = <floating> sqrt(acc[j])
+
+
+def all_distances(const floating[:, ::1] X, const floating[:, ::1] centers,
+                  floating[:, ::1] out, int n_threads=0):
+    """OUT: out (n, k) = Euclidean distance of every row of X (n, d) to every centre (k, d)
+    (for ``transform``): differences and squares in the data's type, summed in float64 in
+    feature order."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = centers.shape[0], c
+    cdef int threads = threads_for(n_threads, n * k * d)
+    if n == 0 or k == 0:
+        return
+    if d == 0:
+        out[:, :] = 0
+        return
+    centers_t_array = np.ascontiguousarray(np.asarray(centers).T)
+    cdef const floating[:, ::1] centers_t = centers_t_array
+    cdef double[:, ::1] scratch = np.empty((threads, k))  # one row of sums per thread
+    cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
+    with nogil:
+        for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            distances_block(X, &centers_t[0, 0], k, min(n, c * per_block),
+                            min(n, c * per_block + per_block), &scratch[threadid(), 0], out)
+
+
+# ------------------------------------------------------------------------- the update step
+
+def merge_blocks(const double[:, :, ::1] block_sums, const double[:, ::1] block_weights,
+                 double[:, ::1] sums, double[::1] weights):
+    """OUT: sums (k, d) and weights (k,) = the per-block partials (B, k, d) and (B, k) added in
+    block order."""
+    cdef Py_ssize_t n_blocks = block_sums.shape[0], k = block_sums.shape[1]
+    cdef Py_ssize_t kd = k * block_sums.shape[2], b, t
+    cdef double* s = &sums[0, 0] if kd > 0 else NULL
+    cdef const double* part
+    with nogil:
+        for t in range(kd):
+            s[t] = 0.0
+        for t in range(k):
+            weights[t] = 0.0
+        for b in range(n_blocks):
+            if kd > 0:
+                part = &block_sums[b, 0, 0]
+                for t in range(kd):
+                    s[t] = s[t] + part[t]
+            for t in range(k):
+                weights[t] = weights[t] + block_weights[b, t]
+
+
+def average_centers(const double[:, ::1] sums, const double[::1] weights,
+                    const floating[:, ::1] centers_old, floating[:, ::1] centers_new):
+    """OUT: centers_new (k, d) = sums (k, d) / weights (k,), as sum · (1 / weight) like
+    scikit-learn. A cluster with zero weight left after relocation keeps its old centre."""
+    cdef Py_ssize_t k = sums.shape[0], d = sums.shape[1], j, f
+    cdef double alpha
+    with nogil:
+        for j in range(k):
+            if weights[j] > 0:
+                alpha = 1.0 / weights[j]
+                for f in range(d):
+                    centers_new[j, f] = <floating> (sums[j, f] * alpha)
+            else:
+                for f in range(d):
+                    centers_new[j, f] = centers_old[j, f]
+
+
+def center_shift(const floating[:, ::1] centers_old, const floating[:, ::1] centers_new,
+                 floating[::1] out):
+    """OUT: out (k,) = Euclidean distance between the old and the new centre j (k, d)."""
+    cdef Py_ssize_t k = centers_old.shape[0], d = centers_old.shape[1], j
+    with nogil:
+        for j in range(k):
+            out[j] = <floating> sqrt(sqdist_feature_order(&centers_new[j, 0],
+                                                          &centers_old[j, 0], d))
