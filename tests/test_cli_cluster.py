@@ -408,3 +408,20 @@ def test_streaming_memory_stays_below_the_file_size(tmp_path):
     peak_mb = int(out.split()[-1]) / 1024
     assert peak_mb < 450, f"peak RSS {peak_mb:.0f} MB for a 600 MB file"
     assert np.load(tmp_path / "labels.npy", mmap_mode="r").shape == (n,)
+
+
+def test_every_exact_algorithm_is_offered_and_gives_the_same_clusters(data_npy, tmp_path,
+                                                                      capsys):
+    """``--algorithm`` offers what KMeans accepts (one list), each with Lloyd's answer."""
+    from lloyd._options import ALGORITHMS
+
+    labels = {}
+    for algorithm in ALGORITHMS:
+        out = tmp_path / f"{algorithm}.npy"
+        assert main(["cluster", str(data_npy), "-k", "4", "--labels", str(out),
+                     "--random-state", "0", "--algorithm", algorithm]) == ExitCode.OK
+        assert f"k-means ({algorithm}" in capsys.readouterr().out
+        labels[algorithm] = np.load(out)
+    assert set(ALGORITHMS) >= {"lloyd", "elkan", "hamerly", "yinyang"}
+    for algorithm in ALGORITHMS:
+        np.testing.assert_array_equal(labels[algorithm], labels["lloyd"])
