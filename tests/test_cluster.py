@@ -787,3 +787,16 @@ def test_tolerance_is_tol_times_the_mean_feature_variance(dtype):
     mean, squares = common.column_moments(X, 7, False)
     np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
     assert not squares.any()
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan", "hamerly", "yinyang"])
+def test_progress_is_a_keyword_called_after_every_iteration(algorithm):
+    """``KMeans._fit(progress=)`` (lloyd cluster's progress bar) ticks once per iteration of
+    every run, and changes nothing in the answer."""
+    X = make_blobs(600, 3, 5, np.float64, seed=4)
+    ticks = []
+    km = KMeans(5, random_state=0, n_init=2, algorithm=algorithm)
+    km._fit(X, progress=lambda: ticks.append(1))
+    plain = KMeans(5, random_state=0, n_init=2, algorithm=algorithm).fit(X)
+    np.testing.assert_array_equal(km.cluster_centers_, plain.cluster_centers_)
+    assert km.n_iter_ <= len(ticks) <= 2 * 300 and len(ticks) > 2
