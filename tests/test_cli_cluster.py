@@ -139,12 +139,12 @@ def test_npy_labels_and_centres(data_npy, tmp_path, capsys):
 
 
 def test_init_afk_mc2_gives_the_estimator_s_centres(data_npy, tmp_path, monkeypatch):
-    import lloyd.cluster
+    import lloyd.seeding
     from lloyd import KMeans
 
     calls = []
-    seeding = lloyd.cluster._afkmc2
-    monkeypatch.setattr(lloyd.cluster, "_afkmc2",
+    seeding = lloyd.seeding._afkmc2
+    monkeypatch.setattr(lloyd.seeding, "_afkmc2",
                         lambda *args, **kw: calls.append(1) or seeding(*args, **kw))
     centers = tmp_path / "centers.npy"
     assert main(["cluster", str(data_npy), "-k", "4", "--init", "afk-mc2", "--centers",
