@@ -146,8 +146,9 @@ def bench_step(d, k, dtype, threads, repeats, batch_size=1024, n_steps=200):
     from sklearn.cluster._kmeans import _mini_batch_step as sk_step
     from threadpoolctl import threadpool_limits
 
-    from lloyd.cluster import _blas_single_thread
-    from lloyd.minibatch import _mini_batch_step, _threads_for
+    from lloyd._threads import blas_single_thread as _blas_single_thread
+    from lloyd._threads import threads_for as _threads_for
+    from lloyd.minibatch import _mini_batch_step
 
     X = make_blobs(batch_size, d, k, dtype, seed=2)
     w = np.ones(batch_size, dtype=dtype)

@@ -140,12 +140,12 @@ def test_npy_labels_and_centres(data_npy, tmp_path, capsys):
 
 
 def test_init_afk_mc2_gives_the_estimator_s_centres(data_npy, tmp_path, monkeypatch):
-    import lloyd.cluster
+    import lloyd.seeding
     from lloyd import KMeans
 
     calls = []
-    seeding = lloyd.cluster._afkmc2
-    monkeypatch.setattr(lloyd.cluster, "_afkmc2",
+    seeding = lloyd.seeding._afkmc2
+    monkeypatch.setattr(lloyd.seeding, "_afkmc2",
                         lambda *args, **kw: calls.append(1) or seeding(*args, **kw))
     centers = tmp_path / "centers.npy"
     assert main(["cluster", str(data_npy), "-k", "4", "--init", "afk-mc2", "--centers",
@@ -395,3 +395,20 @@ def test_streaming_memory_stays_below_the_file_size(tmp_path):
     peak_mb = peak_mb_of_command(argv)
     assert peak_mb < 450, f"peak RSS {peak_mb:.0f} MB for a 600 MB file"
     assert np.load(tmp_path / "labels.npy", mmap_mode="r").shape == (n,)
+
+
+def test_every_exact_algorithm_is_offered_and_gives_the_same_clusters(data_npy, tmp_path,
+                                                                      capsys):
+    """``--algorithm`` offers what KMeans accepts (one list), each with Lloyd's answer."""
+    from lloyd._options import ALGORITHMS
+
+    labels = {}
+    for algorithm in ALGORITHMS:
+        out = tmp_path / f"{algorithm}.npy"
+        assert main(["cluster", str(data_npy), "-k", "4", "--labels", str(out),
+                     "--random-state", "0", "--algorithm", algorithm]) == ExitCode.OK
+        assert f"k-means ({algorithm}" in capsys.readouterr().out
+        labels[algorithm] = np.load(out)
+    assert set(ALGORITHMS) >= {"lloyd", "elkan", "hamerly", "yinyang"}
+    for algorithm in ALGORITHMS:
+        np.testing.assert_array_equal(labels[algorithm], labels["lloyd"])

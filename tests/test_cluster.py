@@ -428,23 +428,27 @@ def test_neighbour_table_lists_each_centres_nearest_in_order(layout):
 
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 def test_over_relaxed_steps_end_on_a_fixed_point(algorithm):
-    """The colour quantizer's over-relaxed steps (private ``_relaxation``): the run still ends
-    with every centre the weighted mean of its rows and every row at its nearest centre
-    (float64 numpy), in fewer iterations here than plain steps."""
+    """The colour quantizer's over-relaxed steps (the engine's ``relaxation``): the run still
+    ends with every centre the weighted mean of its rows and every row at its nearest centre
+    (float64 numpy), in fewer iterations here than plain steps, which are KMeans' own."""
+    from lloyd._runs import fit_weighted
+
     X = make_blobs(4000, 3, 40, np.float64, seed=11)
     w = np.random.default_rng(1).uniform(0.5, 3.0, size=len(X))
     init = X[:48].copy()
     plain = KMeans(48, init=init, n_init=1, tol=0, algorithm=algorithm).fit(X, sample_weight=w)
-    model = KMeans(48, init=init, n_init=1, tol=0, algorithm=algorithm)
-    model._relaxation = 1.8
-    model.fit(X, sample_weight=w)
-    assert model.n_iter_ < plain.n_iter_ < 300
-    d2 = ((X[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
-    np.testing.assert_array_equal(model.labels_, d2.argmin(1))
+    same, _ = fit_weighted(X.copy(), w, 48, init=init, tol=0, algorithm=algorithm)
+    np.testing.assert_array_equal(same.centers, plain.cluster_centers_)
+    assert same.n_iter == plain.n_iter_
+    model, _ = fit_weighted(X.copy(), w, 48, init=init, tol=0, algorithm=algorithm,
+                            relaxation=1.8)
+    assert model.n_iter < plain.n_iter_ < 300
+    d2 = ((X[:, None, :] - model.centers[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(model.labels, d2.argmin(1))
     for j in range(48):
-        rows = model.labels_ == j
+        rows = model.labels == j
         mean = (w[rows, None] * X[rows]).sum(0) / w[rows].sum()
-        np.testing.assert_allclose(model.cluster_centers_[j], mean, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(model.centers[j], mean, rtol=1e-12, atol=1e-12)
 
 
 def test_kmeans_plusplus_does_not_depend_on_threads():
@@ -503,8 +507,8 @@ def test_threads_do_not_change_the_result():
                                  (32, "hamerly"), (33, "elkan"), (784, "elkan")]
 )
 def test_auto_picks_what_the_rule_says(n_features, expected):
+    from lloyd._engine import LOW_D_MAX, choose_algorithm
     from lloyd._kernels.lloyd import LOW_D_MAX as KERNEL_LOW_D_MAX
-    from lloyd.cluster import LOW_D_MAX, choose_algorithm
 
     assert LOW_D_MAX == KERNEL_LOW_D_MAX
 
@@ -694,7 +698,7 @@ def test_predict_with_other_features_and_before_fit():
 
 
 def test_is_same_clustering_matches_a_relabelling_only():
-    from lloyd.cluster import _is_same_clustering
+    from lloyd._engine import is_same_clustering as _is_same_clustering
 
     a = np.array([0, 0, 1, 2, 2, 1])
     assert _is_same_clustering(a, np.array([2, 2, 0, 1, 1, 0]), 3)
@@ -710,7 +714,7 @@ def test_elkan_settles_near_ties_as_lloyd_does(dtype):
     as Lloyd's kernel gives them, exact ties to the first."""
     from lloyd._kernels import common, elkan
     from lloyd._kernels.distances import nearest_exact as _nearest_exact
-    from lloyd.cluster import _bound_margin
+    from lloyd._runs import _bound_margin
 
     rng = np.random.default_rng(7)
     n, d, pairs = 4000, 48, 6
@@ -772,8 +776,8 @@ def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
 def test_tolerance_is_tol_times_the_mean_feature_variance(dtype):
     """The stopping threshold is tol × the mean of the features' variances, as scikit-learn's
     (computed here in compiled passes), checked against a float64 numpy computation."""
+    from lloyd._engine import tolerance as _tolerance
     from lloyd._kernels import common
-    from lloyd.cluster import _tolerance
 
     rng = np.random.default_rng(3)
     X = (rng.normal(size=(20001, 7)) * [1, 2, 3, 4, 5, 6, 1e3] + 1e4).astype(dtype)
@@ -783,3 +787,16 @@ def test_tolerance_is_tol_times_the_mean_feature_variance(dtype):
     mean, squares = common.column_moments(X, 7, False)
     np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
     assert not squares.any()
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan", "hamerly", "yinyang"])
+def test_progress_is_a_keyword_called_after_every_iteration(algorithm):
+    """``KMeans._fit(progress=)`` (lloyd cluster's progress bar) ticks once per iteration of
+    every run, and changes nothing in the answer."""
+    X = make_blobs(600, 3, 5, np.float64, seed=4)
+    ticks = []
+    km = KMeans(5, random_state=0, n_init=2, algorithm=algorithm)
+    km._fit(X, progress=lambda: ticks.append(1))
+    plain = KMeans(5, random_state=0, n_init=2, algorithm=algorithm).fit(X)
+    np.testing.assert_array_equal(km.cluster_centers_, plain.cluster_centers_)
+    assert km.n_iter_ <= len(ticks) <= 2 * 300 and len(ticks) > 2

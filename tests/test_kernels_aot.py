@@ -117,6 +117,26 @@ def test_thread_count_follows_the_work():
         assert kernel_threads(None) == 1
 
 
+def test_limit_threads_pins_both_kinds_of_kernel():
+    """Dask workers and small mini-batch steps pin every kernel to one thread, numba's and the
+    ahead-of-time ones alike, and get the previous counts back after."""
+    import numba
+
+    from lloyd._threads import limit_threads, threads_for
+
+    before = (kernel_threads(10**12), numba.get_num_threads())
+    with limit_threads(1):
+        assert kernel_threads(10**12) == 1
+        assert numba.get_num_threads() == 1
+        with limit_threads(None):  # None leaves the pinned count alone
+            assert kernel_threads(10**12) == 1
+    assert (kernel_threads(10**12), numba.get_num_threads()) == before
+    with threads_for(10, 2, 3):  # 60 multiply-adds: one thread
+        assert kernel_threads(10**12) == 1
+    with threads_for(10**6, 64, 32):
+        assert kernel_threads(10**12) == before[0]
+
+
 def test_chunk_is_one_value_for_both_kernel_kinds():
     from lloyd._kernels.blocks import CHUNK
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lloyd._engine import labels
+
 
 def nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Index of the nearest centre for every point (the first on ties); assumes C-contiguous
@@ -15,9 +17,7 @@ def nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
     lloyd's compiled low-dimension pass, distances measured directly: 30 times faster than
     NumPy's matrix-product argmin at d = 3 (113k colours, 256 entries: 5 against 170 ms).
     """
-    from lloyd.cluster import _labels
-
-    return _labels(points, centers).astype(np.intp)
+    return labels(points, centers).astype(np.intp)
 
 
 def order_palette(palette: np.ndarray, labels: np.ndarray, counts: np.ndarray):

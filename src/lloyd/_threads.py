@@ -1,24 +1,92 @@
-"""Threads for the compiled passes: chosen from the work a pass has, never above OpenMP's limit.
+"""Thread counts: chosen from the work a pass has, pinned where a caller asks, and BLAS held to one
+thread around the parallel kernels. Results never depend on any of them (fixed blocks, merged in
+order).
 
-The ahead-of-time kernels run their parallel regions on ``kernel_threads(work)`` threads; the
-limit is OpenMP's (``OMP_NUM_THREADS``, or ``threadpoolctl.threadpool_limits(n,
-user_api="openmp")``), as for scikit-learn's compiled k-means.
+The ahead-of-time kernels run their parallel regions on ``kernel_threads(work)`` threads, never
+more than OpenMP's limit (``OMP_NUM_THREADS``, or ``threadpoolctl.threadpool_limits(n,
+user_api="openmp")``, as for scikit-learn's compiled k-means); numba's kernels on numba's count.
+``limit_threads(n)`` pins both kinds at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 from lloyd._kernels.blocks import openmp_max_threads
 
-#: Distance evaluations a pass must have per thread before another thread joins it: about 300 µs
-#: of the low-dimension kernel (0.6 ns a distance at (10⁶, 3, 16), one thread). Below that,
-#: starting a parallel region, and on a busy machine waiting for a descheduled thread, cost
-#: more than the thread saves.
+#: Distance evaluations (or values read) a pass must have per thread before another thread joins
+#: it: about 300 µs of the low-dimension kernel (0.6 ns a distance at (10⁶, 3, 16), one thread).
+#: Below that, starting a parallel region, and on a busy machine waiting for a descheduled
+#: thread, cost more than the thread saves.
 MIN_WORK_PER_THREAD = 1 << 19
+
+#: Below this many multiply-adds per step (rows × centres × features) a mini-batch step runs on
+#: one thread: waking the others would cost more than it saves, and on a busy machine a
+#: descheduled thread stalls every parallel region by a time slice (milliseconds).
+SERIAL_WORK = 2**23
+
+#: A thread count every kernel uses while ``limit_threads`` is in force (None: not pinned).
+_pinned: int | None = None
 
 
 def kernel_threads(work: int | None) -> int:
-    """Threads for a pass of ``work`` distance evaluations (None: as many as allowed)."""
-    allowed = max(1, int(openmp_max_threads()))
+    """Threads for an ahead-of-time pass of ``work`` distance evaluations or values read (None:
+    as many as allowed): one per MIN_WORK_PER_THREAD, at most OpenMP's limit or the pinned
+    count."""
+    allowed = _pinned if _pinned is not None else max(1, int(openmp_max_threads()))
     if work is None:
         return allowed
     return max(1, min(allowed, int(work) // MIN_WORK_PER_THREAD))
+
+
+@contextlib.contextmanager
+def limit_threads(n_threads: int | None = None):
+    """Run the enclosed kernels, numba's and the ahead-of-time ones, on at most ``n_threads``
+    threads (None: leave them), restoring the counts afterwards."""
+    global _pinned
+    if n_threads is None:
+        yield
+        return
+    import numba
+
+    original, original_pinned = numba.get_num_threads(), _pinned
+    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    _pinned = n_threads
+    try:
+        yield
+    finally:
+        numba.set_num_threads(original)
+        _pinned = original_pinned
+
+
+def threads_for(n_rows, n_clusters, n_features):
+    """One thread for a step smaller than SERIAL_WORK multiply-adds, else the default (a context
+    manager; see :func:`limit_threads`)."""
+    small = n_rows * n_clusters * n_features < SERIAL_WORK
+    return limit_threads(1 if small else None)
+
+
+class blas_single_thread:
+    """Pin BLAS to one thread while the parallel kernels run (no oversubscription)."""
+
+    #: Finding the loaded libraries costs 1.6 ms a call (a fit enters this two or three times),
+    #: so the controller is made once and reused: a limit through it costs 16 µs. It is made
+    #: again once SciPy's BLAS (which numba's compiled matrix products call) has been loaded,
+    #: so that a controller made before cannot miss it.
+    _controller = None
+    _saw_scipy = False
+
+    def __enter__(self):
+        saw_scipy = "scipy.linalg" in sys.modules
+        if blas_single_thread._controller is None or saw_scipy != blas_single_thread._saw_scipy:
+            from threadpoolctl import ThreadpoolController
+
+            blas_single_thread._controller = ThreadpoolController()
+            blas_single_thread._saw_scipy = saw_scipy
+        self._limits = blas_single_thread._controller.limit(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        self._limits.restore_original_limits()
+        return False

@@ -6,8 +6,92 @@ Validation happens once, at the boundary; private workers and kernels assume its
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
+
+
+def check_random_state(seed):
+    """A ``numpy.random.RandomState`` from ``seed``: None (numpy's global one), an int (a new one
+    seeded with it) or a RandomState (itself), exactly as scikit-learn's ``check_random_state``
+    turns them, so the same seed draws the same numbers."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral):
+        return np.random.RandomState(seed)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def check_int(value, name, minimum, extra=""):
+    """Raise a ValueError unless ``value`` is an int (not a bool) >= ``minimum`` (an estimator
+    parameter; ``extra`` names what else it may be, e.g. "or 'auto'")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(
+            f"The '{name}' parameter must be an int >= {minimum}{' ' + extra if extra else ''}, "
+            f"got {value!r}."
+        )
+
+
+def reject_sparse(X):
+    """Raise a TypeError for a SciPy sparse matrix, which the estimators do not support yet."""
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            "lloyd.KMeans does not support sparse input yet; convert it with X.toarray() if it "
+            "fits in memory."
+        )
+
+
+def check_enough_rows(n_samples: int, n_clusters: int) -> None:
+    """The estimators' rule, in scikit-learn's words: no more clusters than rows."""
+    if n_samples < n_clusters:
+        raise ValueError(
+            f"n_samples={n_samples} should be >= n_clusters={n_clusters}: there cannot be more "
+            "clusters than rows. Lower n_clusters."
+        )
+
+
+def check_weights(sample_weight, X):
+    """Validated weights of X's dtype: finite, non-negative, not all zero, one per row.
+
+    scikit-learn's checker rejects NaN, infinity, negative and all-zero weights."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    n = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n, dtype=X.dtype)
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 1 and weights.shape[0] != n:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} values but X has {n} rows; pass one weight "
+            "per row."
+        )
+    weights = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=False
+    )
+    return np.ascontiguousarray(weights)
+
+
+def check_init_array(init, X, n_clusters, name="init"):
+    """Initial centres as a new C-contiguous array of X's dtype, finite, of shape
+    (n_clusters, X's n_features), or a clear ValueError."""
+    from sklearn.utils import check_array
+
+    init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name=name,
+                       ensure_all_finite=False)
+    check_finite_scale(init, name=name)
+    if init.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"clusters n_clusters={n_clusters}."
+        )
+    if init.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"features of the data {X.shape[1]}."
+        )
+    return init
 
 
 def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool = False,
@@ -16,36 +100,43 @@ def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool
 
     ``dtype`` is the tuple of accepted float dtypes: an input already in one of them keeps it,
     anything else (integers, float16, booleans) is converted to the first. ``finite=False``
-    leaves :func:`check_finite_scale` to a caller that reads X anyway.
+    leaves :func:`check_finite_scale` to a caller that reads X anyway. Plain numpy, as
+    scikit-learn's ``check_array`` would do it for these arguments, so that the teaching steps
+    and the demo never import scikit-learn (1.6 s).
     """
-    from sklearn.utils.validation import check_array
-
     if hasattr(X, "format") and hasattr(X, "tocsr"):
         raise TypeError(
             f"{name} is a sparse matrix; lloyd does not support sparse input yet. "
             f"Convert it with {name}.toarray() if it fits in memory."
         )
-    if isinstance(X, np.ndarray) and X.ndim != 2:
+    arr = np.asarray(X)
+    if arr.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features), got an array of "
-            f"shape {X.shape}. Reshape it, e.g. {name}.reshape(-1, 1) for a single feature."
+            f"shape {arr.shape}. Reshape it, e.g. {name}.reshape(-1, 1) for a single feature."
         )
-    arr = np.asarray(X) if not hasattr(X, "__array__") else X
-    kind = getattr(getattr(arr, "dtype", None), "kind", None)
-    if kind == "c":
+    if arr.dtype.kind == "c":
         raise ValueError(f"{name} has complex values (dtype {arr.dtype}); k-means needs real data.")
-    X = check_array(
-        X,
-        dtype=list(dtype),
-        order="C",
-        copy=copy,
-        ensure_all_finite=False,  # check_finite_scale's one pass checks this and the scale
-        ensure_2d=True,
-        ensure_min_samples=1,
-        ensure_min_features=1,
-        input_name=name,
-    )
+    for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
+        if arr.shape[axis] < 1:
+            raise ValueError(
+                f"{name} has 0 {what} (shape {arr.shape}) while a minimum of 1 is required."
+            )
+    kept = arr.dtype if arr.dtype in dtype else np.dtype(dtype[0])
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(kept)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must hold numbers (dtype {arr.dtype}): {exc}.") from exc
+    X = np.array(arr, dtype=kept, order="C", copy=True) if copy else \
+        np.ascontiguousarray(arr, dtype=kept)
     return check_finite_scale(X, name=name) if finite else X
+
+
+#: Up to this many values, and while numba is not loaded yet, :func:`check_finite_scale` reads X
+#: with numpy (temporaries of X's size, a few milliseconds) rather than load numba (0.5 s) for
+#: it: the taught steps and the demo then never load numba. Otherwise one compiled pass.
+_NUMPY_CHECK_MAX_SIZE = 2**20
 
 
 def check_finite_scale(X, *, name: str = "X"):
@@ -56,11 +147,15 @@ def check_finite_scale(X, *, name: str = "X"):
     up to ``√(max / 4d)`` are safe: about 10¹⁵³ in float64 and 10¹⁸ in float32 at d = 10.
     Beyond, distances would be +inf and every label the same, silently.
     """
-    from lloyd._kernels.common import finite_max_abs
-
     if X.size == 0:
         return X
-    finite, largest = finite_max_abs(X)
+    if X.size <= _NUMPY_CHECK_MAX_SIZE and "numba" not in sys.modules:
+        finite = bool(np.isfinite(X).all())
+        largest = float(np.max(np.abs(X))) if finite else np.inf
+    else:
+        from lloyd._kernels.common import finite_max_abs
+
+        finite, largest = finite_max_abs(X)
     if not finite:
         kind = "NaN" if np.isnan(X).any() else "infinity"
         fix = ("drop or impute the missing values first (e.g. sklearn.impute.SimpleImputer)"

@@ -10,6 +10,8 @@ import enum
 import os
 import sys
 
+from lloyd._options import ALGORITHMS, AUTO
+
 
 class ExitCode(enum.IntEnum):
     """Exit status of the ``lloyd`` command."""
@@ -389,8 +391,9 @@ def _add_cluster(sub):
     cluster.add_argument("--n-init", type=_n_init, default="auto", metavar="N",
                          help="starts tried, the best kept (default: auto: 1 for k-means++; "
                          "10 for random, 3 with --minibatch)")
-    cluster.add_argument("--algorithm", choices=("auto", "lloyd", "elkan"), default=None,
-                         help="exact k-means algorithm (default: auto)")
+    cluster.add_argument("--algorithm", choices=(AUTO, *ALGORITHMS), default=None,
+                         help="exact k-means algorithm (default: auto: chosen from the data's "
+                         "shape)")
     cluster.add_argument("--random-state", type=int, default=None, metavar="SEED",
                          help="seed: the same seed gives the same clusters")
     cluster.add_argument("--minibatch", action="store_true",

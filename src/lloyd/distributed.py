@@ -6,7 +6,22 @@ are added in a fixed binary tree over the chunks, so the result does not depend 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from lloyd._engine import (
+    farthest,
+    iterate,
+    keep_no_bounds,
+    move_to_empty,
+    tolerance_from_variances,
+)
+from lloyd._engine import labels as nearest_labels
+from lloyd._runs import fit_weighted
+from lloyd._threads import blas_single_thread, limit_threads
+from lloyd._validation import check_enough_rows, check_init_array
+from lloyd.seeding import _kmeans_plusplus
 
 __all__ = ["is_dask_collection"]
 
@@ -94,11 +109,8 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
     already runs one task per core, so more would oversubscribe them. The inertia costs a
     second pass, so it is only measured when asked for (0.0 otherwise).
     """
-    import numba
-
     from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
-    from lloyd.cluster import _blas_single_thread
 
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w, dtype=x.dtype)
@@ -109,10 +121,8 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
     blocks = common.n_blocks(n, k, d)
     block_sums = np.zeros((blocks, k, d))
     block_weights = np.zeros((blocks, k))
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with _blas_single_thread():
+    with limit_threads(1):
+        with blas_single_thread():
             lloyd_pass(x, w, centers, labels, block_sums, block_weights, update, offset)
         sums = np.empty((k, d))
         weights = np.empty(k)
@@ -120,21 +130,18 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
         inertia = 0.0
         if with_inertia:
             inertia = common.inertia(x - offset, w, centers, labels, blocks)
-    finally:
-        numba.set_num_threads(threads)
     return sums, weights, inertia
 
 
 def _chunk_farthest(x, w, centers, mean, m, offset):
     """The m rows of the chunk farthest from their nearest centre: (dist, global row, x, w)."""
     from lloyd._kernels.common import distances_to_assigned
-    from lloyd.cluster import _labels
 
     xc = np.ascontiguousarray(x - mean.astype(x.dtype))
-    labels = _labels(xc, centers)
+    labels = nearest_labels(xc, centers)
     dist = np.empty(len(xc), dtype=xc.dtype)
     distances_to_assigned(xc, centers, labels, dist)
-    order = np.lexsort((np.arange(len(xc)), -dist))[:m]
+    order = farthest(dist, m)
     return [(float(dist[i]), offset + int(i), xc[i].copy(), float(w[i]), int(labels[i]))
             for i in order]
 
@@ -142,11 +149,10 @@ def _chunk_farthest(x, w, centers, mean, m, offset):
 def _chunk_min_dist(x, mean, candidates, closest):
     """min(closest, squared distance of each row to the nearest of ``candidates``)."""
     from lloyd._kernels.common import distances_to_assigned
-    from lloyd.cluster import _labels
 
     xc = np.ascontiguousarray(x - mean.astype(x.dtype))
     cands = np.ascontiguousarray(candidates, dtype=xc.dtype)
-    labels = _labels(xc, cands)
+    labels = nearest_labels(xc, cands)
     dist = np.empty(len(xc), dtype=np.float64)
     tmp = np.empty(len(xc), dtype=xc.dtype)
     distances_to_assigned(xc, cands, labels, tmp)
@@ -164,10 +170,8 @@ def _chunk_sample(x, w, closest, mean, scale, seed):
 
 def _chunk_candidate_weights(x, w, mean, candidates):
     """Σ w of the chunk's rows nearest to each candidate."""
-    from lloyd.cluster import _labels
-
     xc = np.ascontiguousarray(x - mean.astype(x.dtype))
-    labels = _labels(xc, np.ascontiguousarray(candidates, dtype=xc.dtype))
+    labels = nearest_labels(xc, np.ascontiguousarray(candidates, dtype=xc.dtype))
     return np.bincount(labels, weights=w.astype(np.float64), minlength=len(candidates))
 
 
@@ -207,28 +211,46 @@ class _Chunks:
         return out
 
 
-def fit(estimator, X, sample_weight=None):
-    """Fit ``estimator`` (a :class:`lloyd.KMeans`) on a Dask array or DataFrame."""
-    import warnings
+class DaskFit(NamedTuple):
+    """What a fit on a Dask collection found (``KMeans`` sets its attributes from it)."""
 
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils import check_random_state
+    centers: np.ndarray
+    inertia: float
+    n_iter: int
+    n_features: int
+    feature_names: np.ndarray | None
+    labels: object  # a lazy Dask array
+    n_distinct: int
 
-    from lloyd.cluster import _check_init_array
 
+def fit(X, sample_weight, n_clusters, *, init, n_init, max_iter, tol, verbose, random_state,
+        oversampling_factor=2.0, init_max_iter=5):
+    """k-means of a Dask array or DataFrame, with the estimator's parameters checked.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features) or dask DataFrame
+    sample_weight : array-like or dask array of shape (n_samples,) or None
+    n_clusters : int
+    init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features)
+        'k-means++' runs k-means‖.
+    n_init, max_iter, tol, verbose :
+        As ``KMeans``' (``n_init`` resolved from 'auto').
+    random_state : numpy.random.RandomState
+    oversampling_factor : float, default=2.0
+        k-means‖ draws about ``oversampling_factor * n_clusters`` rows a round ...
+    init_max_iter : int, default=5
+        ... for this many rounds.
+
+    Returns
+    -------
+    DaskFit
+    """
     dask, da = _import_dask()
-    estimator._check_params()
-    if isinstance(estimator.init, str) and estimator.init == "afk-mc2":
-        raise ValueError("init='afk-mc2' is not supported on Dask arrays; 'k-means++' runs "
-                         "k-means|| there, which also reads the data a few times only.")
     X, feature_names, _ = _as_dask_array(X, da)
     n_samples, n_features = X.shape
-    k = estimator.n_clusters
-    if n_samples < k:
-        raise ValueError(
-            f"n_samples={n_samples} should be >= n_clusters={k}: there cannot be more clusters "
-            "than rows. Lower n_clusters."
-        )
+    k = n_clusters
+    check_enough_rows(n_samples, k)
     if sample_weight is None:
         weights = da.ones(n_samples, chunks=(X.chunks[0],), dtype=X.dtype)
     else:
@@ -260,46 +282,30 @@ def fit(estimator, X, sample_weight=None):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     mean = sum_x / count  # unweighted, as in memory
     var = np.maximum(sum_x2 / count - mean**2, 0.0)
-    tol = float(np.mean(var) * estimator.tol) if estimator.tol else 0.0
+    tol = tolerance_from_variances(var, tol)
     mean = mean.astype(X.dtype)
 
-    random_state = check_random_state(estimator.random_state)
-    init = estimator.init
-    n_init = estimator._effective_n_init()
     best = None
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
             centers = _kmeans_parallel(dask, chunks, mean, k, random_state, X.dtype,
-                                       n_samples, getattr(estimator, "oversampling_factor", 2.0),
-                                       getattr(estimator, "init_max_iter", 5))
+                                       n_samples, oversampling_factor, init_max_iter)
         elif isinstance(init, str) and init == "random":
             rows = random_state.choice(n_samples, size=k, replace=False)
             centers = np.ascontiguousarray(_fetch_rows(dask, chunks, rows) - mean, dtype=X.dtype)
-        elif callable(init):
-            raise ValueError("a callable init is not supported on Dask arrays; pass an array.")
         else:
-            centers = _check_init_array(init, np.empty((0, n_features), X.dtype), k) - mean
-        run = _lloyd_distributed(dask, chunks, centers, mean, estimator.max_iter, tol,
-                                 estimator.verbose)
+            centers = check_init_array(init, np.empty((0, n_features), X.dtype), k) - mean
+        run = _lloyd_distributed(dask, chunks, centers, mean, max_iter, tol, verbose)
         if best is None or run[1] < best[1]:
             best = run
     centers, inertia, n_iter = best
-    estimator.cluster_centers_ = (centers + mean).astype(X.dtype)
-    estimator.inertia_ = float(inertia)
-    estimator.n_iter_ = n_iter
-    estimator.n_features_in_ = n_features
-    if feature_names is not None:
-        estimator.feature_names_in_ = feature_names
-    estimator._n_features_out = k
-    estimator.algorithm_ = "lloyd"
-    estimator.labels_ = predict(estimator, X)
     sizes = _tree(dask, chunks.map(_chunk_candidate_weights, mean, centers), _add1)
-    if np.count_nonzero(dask.compute(sizes)[0]) < k:
-        warnings.warn(
-            f"Number of distinct clusters found smaller than n_clusters ({k}). Possibly due to "
-            "duplicate points in X.", ConvergenceWarning, stacklevel=3,
-        )
-    return estimator
+    return DaskFit(
+        centers=(centers + mean).astype(X.dtype), inertia=float(inertia), n_iter=n_iter,
+        n_features=n_features, feature_names=feature_names,
+        labels=predict((centers + mean).astype(X.dtype), n_features, X),
+        n_distinct=int(np.count_nonzero(dask.compute(sizes)[0])),
+    )
 
 
 def _add1(a, b):
@@ -321,33 +327,29 @@ def _fetch_rows(dask, chunks, rows):
 
 
 def _lloyd_distributed(dask, chunks, centers, mean, max_iter, tol, verbose):
-    """Lloyd iterations: one map/reduce pass each. Returns (centers, inertia, n_iter)."""
-    from lloyd._kernels.common import average_centers, center_shift
+    """Lloyd iterations (``_engine.iterate``): one map/reduce pass each. Returns (centers,
+    inertia, n_iter)."""
+    last = {}
 
-    centers = np.ascontiguousarray(centers)
-    k = centers.shape[0]
-    shift = np.empty(k, dtype=centers.dtype)
-    centers_new = np.empty_like(centers)
-    for i in range(max_iter):
+    def totals(centers):
         sums, weights, inertia = dask.compute(
             _tree(dask, chunks.map(_chunk_partials, centers, mean, True, verbose), _add)
         )[0]
-        if verbose:
-            print(f"Iteration {i}, inertia {inertia}.")
-        empty = np.flatnonzero(weights == 0)
-        if empty.size:
-            _relocate(dask, chunks, centers, mean, sums, weights, empty)
-        average_centers(sums, weights, centers, centers_new)
-        center_shift(centers, centers_new, shift)
-        centers, centers_new = centers_new, centers
-        total = float(np.dot(shift, shift))
-        if total == 0.0 or total <= tol:
-            break
+        last["inertia"] = inertia
+        # Labels are not kept across chunks: only the centres' shift can stop the loop.
+        return sums, weights, np.flatnonzero(weights == 0), False
+
+    def relocate(centers, sums, weights, empty):
+        _relocate(dask, chunks, centers, mean, sums, weights, empty)
+
+    centers, n_iter, _ = iterate(np.ascontiguousarray(centers), max_iter, tol, totals,
+                                 relocate, keep_no_bounds, lambda centers: last["inertia"],
+                                 verbose=verbose)
     # the inertia of the final centres, with labels consistent with them
     _, _, inertia = dask.compute(
         _tree(dask, chunks.map(_chunk_partials, centers, mean, False, True), _add)
     )[0]
-    return centers, inertia, i + 1
+    return centers, inertia, n_iter
 
 
 def _relocate(dask, chunks, centers, mean, sums, weights, empty):
@@ -357,20 +359,14 @@ def _relocate(dask, chunks, centers, mean, sums, weights, empty):
     parts = chunks.map(_chunk_farthest, centers, mean, m, with_offset=True)
     candidates = [c for part in dask.compute(*parts) for c in part]
     candidates.sort(key=lambda c: (-c[0], c[1]))
-    for new_cluster, (_, _, x, w, old_cluster) in zip(empty, candidates[:m]):
-        sums[old_cluster] -= x * w
-        weights[old_cluster] -= w
-        sums[new_cluster] = x * w
-        weights[new_cluster] = w
+    move_to_empty(sums, weights, empty,
+                  ((x, w, old_cluster) for _, _, x, w, old_cluster in candidates[:m]))
 
 
 def _kmeans_parallel(dask, chunks, mean, k, random_state, dtype, n_samples,
                      oversampling_factor=2.0, rounds=5):
     """k-means‖ (Bahmani et al. 2012): ``rounds`` passes that each draw about ℓ = 2k rows with
     probability ∝ w·D², then weighted greedy k-means++ and Lloyd on the candidates."""
-    from lloyd.cluster import KMeans
-    from lloyd.seeding import _kmeans_plusplus
-
     ell = oversampling_factor * k
     first = int(random_state.randint(n_samples))
     candidates = np.ascontiguousarray(_fetch_rows(dask, chunks, [first]) - mean, dtype=dtype)
@@ -404,35 +400,32 @@ def _kmeans_parallel(dask, chunks, mean, k, random_state, dtype, n_samples,
         )
     cand_weights = np.maximum(cand_weights, np.finfo(np.float32).tiny).astype(dtype)
     start, _ = _kmeans_plusplus(candidates, k, cand_weights, random_state)
-    km = KMeans(k, init=start, n_init=1).fit(candidates, sample_weight=cand_weights)
-    return np.ascontiguousarray(km.cluster_centers_, dtype=dtype)
+    # A plain weighted k-means of the candidates (``candidates`` is ours to centre in place).
+    run, _ = fit_weighted(candidates, cand_weights, k, init=start, overwrite_x=True)
+    return np.ascontiguousarray(run.centers, dtype=dtype)
 
 
 # ---------------------------------------------------------------------- predict / transform
 
 
-def predict(estimator, X):
-    """Labels of a Dask array, as a lazy Dask array."""
+def predict(centers, n_features, X):
+    """Labels of a Dask array's rows for fitted ``centers``, as a lazy Dask array."""
     _, da = _import_dask()
     X, _, _ = _as_dask_array(X, da)
-    _check_features(estimator, X)
-    centers = estimator.cluster_centers_
+    _check_features(n_features, X)
 
     def block(x):
-        from lloyd.cluster import _labels
-
         x = np.ascontiguousarray(x, dtype=centers.dtype)
-        return _labels(x, centers)
+        return nearest_labels(x, centers)
 
     return X.map_blocks(block, drop_axis=1, dtype=np.int32)
 
 
-def transform(estimator, X):
-    """Distances of a Dask array's rows to the centres, as a lazy Dask array."""
+def transform(centers, n_features, X):
+    """Distances of a Dask array's rows to fitted ``centers``, as a lazy Dask array."""
     _, da = _import_dask()
     X, _, _ = _as_dask_array(X, da)
-    _check_features(estimator, X)
-    centers = estimator.cluster_centers_
+    _check_features(n_features, X)
     k = centers.shape[0]
 
     def block(x):
@@ -446,9 +439,9 @@ def transform(estimator, X):
     return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=centers.dtype)
 
 
-def _check_features(estimator, X):
-    if X.shape[1] != estimator.n_features_in_:
+def _check_features(n_features, X):
+    if X.shape[1] != n_features:
         raise ValueError(
-            f"X has {X.shape[1]} features, but KMeans is expecting {estimator.n_features_in_} "
-            "features as input."
+            f"X has {X.shape[1]} features, but KMeans is expecting {n_features} features as "
+            "input."
         )

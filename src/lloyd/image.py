@@ -530,10 +530,15 @@ def _fit_palette(colors, weights, n_colors, *, init, n_init, max_iter, tol, rand
     -------
     centers : ndarray of shape (n_colors, n_features), float64
     """
-    from lloyd.cluster import KMeans
+    from lloyd._runs import fit_weighted
 
-    model = KMeans(n_clusters=n_colors, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-                   random_state=random_state, algorithm=_palette_algorithm(n_colors))
-    model._relaxation = _PALETTE_RELAXATION
-    model.fit(colors, sample_weight=weights)
-    return np.asarray(model.cluster_centers_, dtype=np.float64)
+    if not isinstance(init, str):
+        init = np.array(init, dtype=np.float64, order="C")
+    run, _ = fit_weighted(
+        np.array(colors, dtype=np.float64, order="C"),  # a copy, for the fit to centre
+        np.ascontiguousarray(weights, dtype=np.float64), n_colors, init=init, n_init=n_init,
+        max_iter=max_iter, tol=tol, random_state=random_state,
+        algorithm=_palette_algorithm(n_colors), overwrite_x=True,
+        relaxation=_PALETTE_RELAXATION,
+    )
+    return np.asarray(run.centers, dtype=np.float64)

@@ -6,35 +6,30 @@ mean of the rows it has received (learning rate 1/count), as in scikit-learn and
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import warnings
 
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from lloyd._validation import check_finite_scale
-from lloyd.cluster import (
-    KMeans,
-    _blas_single_thread,
-    _check_init_array,
-    _check_int,
-    _labels,
-    _reject_sparse,
-    _tolerance,
+from lloyd._engine import labels_inertia
+from lloyd._rows import ArrayRows
+from lloyd._threads import blas_single_thread, threads_for
+from lloyd._validation import (
+    check_enough_rows,
+    check_finite_scale,
+    check_init_array,
+    check_int,
+    check_random_state,
+    check_weights,
+    reject_sparse,
 )
-from lloyd.seeding import check_weights
+from lloyd.cluster import _BaseKMeans
 
 __all__ = ["MiniBatchKMeans"]
 
-#: Below this many multiply-adds per step (batch rows × centres × features) the batch work runs
-#: on one thread: waking the others would cost more than it saves, and on a busy machine a
-#: descheduled thread stalls every parallel region by a time slice (milliseconds).
-_SERIAL_WORK = 2**23
 
-
-class MiniBatchKMeans(KMeans):
+class MiniBatchKMeans(_BaseKMeans):
     """Mini-batch k-means on compiled kernels; a drop-in for scikit-learn's ``MiniBatchKMeans``.
 
     Each step draws ``batch_size`` rows at random (with replacement, with probability
@@ -121,8 +116,6 @@ class MiniBatchKMeans(KMeans):
     True
     """
 
-    #: The assignment kernel (fixed); lets KMeans' parameter checks serve both estimators.
-    algorithm = "lloyd"
     _auto_n_init_random = 3
 
     def __init__(
@@ -158,11 +151,11 @@ class MiniBatchKMeans(KMeans):
 
     def _check_params(self):
         super()._check_params()
-        _check_int(self.batch_size, "batch_size", 1)
+        check_int(self.batch_size, "batch_size", 1)
         if self.max_no_improvement is not None:
-            _check_int(self.max_no_improvement, "max_no_improvement", 0, extra="or None")
+            check_int(self.max_no_improvement, "max_no_improvement", 0, extra="or None")
         if self.init_size is not None:
-            _check_int(self.init_size, "init_size", 1, extra="or None")
+            check_int(self.init_size, "init_size", 1, extra="or None")
         if not isinstance(self.compute_labels, (bool, np.bool_)):
             raise ValueError(
                 f"The 'compute_labels' parameter must be a bool, got {self.compute_labels!r}."
@@ -196,7 +189,7 @@ class MiniBatchKMeans(KMeans):
         """
         init = self.init
         if not isinstance(init, str) and not callable(init):
-            init = _check_init_array(init, rows, self.n_clusters)
+            init = check_init_array(init, rows, self.n_clusters)
         n_samples = rows.shape[0]
         if init_size < n_samples:
             indices = random_state.randint(0, n_samples, init_size)
@@ -204,13 +197,6 @@ class MiniBatchKMeans(KMeans):
         else:
             X_init, w_init = rows.take(np.arange(n_samples)), weights_of(slice(None), n_samples)
         return self._init_centroids(X_init, init, random_state, w_init)
-
-    def _check_n_samples(self, n_samples):
-        if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: there cannot "
-                "be more clusters than rows. Lower n_clusters."
-            )
 
     # ------------------------------------------------------------------ fit
 
@@ -230,12 +216,12 @@ class MiniBatchKMeans(KMeans):
         -------
         self : MiniBatchKMeans
         """
-        _reject_sparse(X)
+        reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
                           ensure_min_samples=1, ensure_all_finite=False)
         check_finite_scale(X)
         sample_weight = check_weights(sample_weight, X)
-        return self._fit_rows(_ArrayRows(X), sample_weight)
+        return self._fit_rows(ArrayRows(X), sample_weight)
 
     def _fit_rows(self, rows, sample_weight=None, progress=None):
         """Fit on a row source: checks the parameters, assumes validated rows (finite,
@@ -243,8 +229,8 @@ class MiniBatchKMeans(KMeans):
 
         Parameters
         ----------
-        rows : _ArrayRows or lloyd.tables.NpyRows
-            ``shape``, ``dtype``, ``take(indices)``, ``chunks()`` and ``tolerance(tol)``.
+        rows : lloyd._rows.RowSource
+            An ``ArrayRows`` or a ``lloyd.tables.NpyRows``.
         sample_weight : ndarray of shape (n_samples,) or None
             Validated weights; None means all ones (and ``rows`` need not fit in memory).
         progress : callable, default=None
@@ -256,10 +242,10 @@ class MiniBatchKMeans(KMeans):
         """
         self._check_params()
         n_samples, n_features = rows.shape
-        self._check_n_samples(n_samples)
+        check_enough_rows(n_samples, self.n_clusters)
         # What validate_data sets, for sources it never saw (it set the same from fit).
         self.n_features_in_ = n_features
-        if not isinstance(rows, _ArrayRows) and hasattr(self, "feature_names_in_"):
+        if not isinstance(rows, ArrayRows) and hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         random_state = check_random_state(self.random_state)
         batch_size = min(self.batch_size, n_samples)
@@ -273,7 +259,7 @@ class MiniBatchKMeans(KMeans):
                 return np.ones(n_rows, dtype=rows.dtype)
             return sample_weight[indices]
 
-        with _blas_single_thread(), _threads_for(batch_size, self.n_clusters, n_features):
+        with blas_single_thread(), threads_for(batch_size, self.n_clusters, n_features):
             # The start with the lowest inertia on held-out random rows is kept.
             valid_indices = random_state.randint(0, n_samples, init_size)
             X_valid = rows.take(valid_indices)
@@ -283,7 +269,7 @@ class MiniBatchKMeans(KMeans):
                 if self.verbose:
                     print(f"Init {i + 1}/{n_init} with method {self.init}")
                 centers = self._start(rows, weights_of, init_size, random_state)
-                _, inertia = _labels_inertia(X_valid, w_valid, centers)
+                _, inertia = labels_inertia(X_valid, w_valid, centers)
                 if self.verbose:
                     print(f"Inertia for init {i + 1}/{n_init}: {inertia}")
                 if best_inertia is None or inertia < best_inertia:
@@ -331,7 +317,7 @@ class MiniBatchKMeans(KMeans):
             labels, inertia = [], 0.0
             for start, chunk in rows.chunks():
                 w = weights_of(slice(start, start + len(chunk)), len(chunk))
-                chunk_labels, chunk_inertia = _labels_inertia(chunk, w, centers)
+                chunk_labels, chunk_inertia = labels_inertia(chunk, w, centers)
                 labels.append(chunk_labels)
                 inertia += chunk_inertia
             self.labels_ = np.concatenate(labels)
@@ -368,7 +354,7 @@ class MiniBatchKMeans(KMeans):
         has_centers = hasattr(self, "cluster_centers_")
         if not has_centers:
             self._check_params()
-        _reject_sparse(X)
+        reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
                           reset=not has_centers, ensure_all_finite=False)
         check_finite_scale(X)
@@ -380,12 +366,12 @@ class MiniBatchKMeans(KMeans):
         self.n_steps_ = getattr(self, "n_steps_", 0)
         n_samples = X.shape[0]
 
-        with _blas_single_thread(), _threads_for(n_samples, self.n_clusters, X.shape[1]):
+        with blas_single_thread(), threads_for(n_samples, self.n_clusters, X.shape[1]):
             if not has_centers:
-                self._check_n_samples(n_samples)
+                check_enough_rows(n_samples, self.n_clusters)
                 init_size = self._effective_init_size(n_samples, min(self.batch_size, n_samples))
                 self.cluster_centers_ = self._start(
-                    _ArrayRows(X), lambda indices, _: sample_weight[indices], init_size,
+                    ArrayRows(X), lambda indices, _: sample_weight[indices], init_size,
                     self._random_state,
                 )
                 self._counts = np.zeros(self.n_clusters)
@@ -396,7 +382,7 @@ class MiniBatchKMeans(KMeans):
                 self.verbose,
             )
             if self.compute_labels:
-                self.labels_, self.inertia_ = _labels_inertia(
+                self.labels_, self.inertia_ = labels_inertia(
                     X, sample_weight, self.cluster_centers_
                 )
         self.n_steps_ += 1
@@ -407,52 +393,8 @@ class MiniBatchKMeans(KMeans):
 # ---------------------------------------------------------------------- helpers
 
 
-class _ArrayRows:
-    """The row source of an array in memory (see ``MiniBatchKMeans._fit_rows``)."""
-
-    def __init__(self, X):
-        self.X = X
-        self.shape = X.shape
-        self.dtype = X.dtype
-
-    def take(self, indices):
-        """Rows ``indices`` as a new C-contiguous array."""
-        return self.X[indices]
-
-    def chunks(self):
-        """(first row, rows) pieces covering X in order: here, all of it at once."""
-        yield 0, self.X
-
-    def tolerance(self, tol):
-        """``tol`` times the mean variance of the features."""
-        return _tolerance(self.X, tol)
-
-
-@contextlib.contextmanager
-def _threads_for(n_rows, n_clusters, n_features):
-    """Run small batches on one numba thread (results do not depend on the number)."""
-    import numba
-
-    original = numba.get_num_threads()
-    if n_rows * n_clusters * n_features < _SERIAL_WORK:
-        numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(original)
-
-
 def _all_equal(values):
     return bool(values.size == 0 or np.all(values == values[0]))
-
-
-def _labels_inertia(X, sample_weight, centers):
-    """Nearest-centre labels of validated X and their weighted inertia (float)."""
-    from lloyd._kernels import common
-
-    labels = _labels(X, centers)
-    n_blocks = common.n_blocks(X.shape[0], 1, 1)
-    return labels, float(common.inertia(X, sample_weight, centers, labels, n_blocks))
 
 
 def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random_state,
@@ -544,3 +486,9 @@ class _Convergence:
                 print(f"Converged (lack of improvement in inertia) at step {step}/{n_steps}")
             return True
         return False
+
+
+# Shims: lloyd.tables imports these two names from here; the lead removes them once tables
+# imports them from their homes (lloyd._rows.ArrayRows, lloyd._engine.labels_inertia).
+_ArrayRows = ArrayRows
+_labels_inertia = labels_inertia

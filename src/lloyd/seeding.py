@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lloyd._validation import check_data, check_finite_scale, check_n_clusters
+from lloyd._threads import blas_single_thread
+from lloyd._validation import (
+    check_data,
+    check_finite_scale,
+    check_init_array,
+    check_n_clusters,
+    check_random_state,
+    check_weights,
+)
 
 __all__ = ["afkmc2", "kmeans_plusplus"]
 
@@ -77,8 +85,6 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
     >>> sorted(int(i) // 2 for i in indices)
     [0, 1]
     """
-    from sklearn.utils import check_random_state
-
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0], name="n_clusters")
     sample_weight = check_weights(sample_weight, X)
@@ -146,8 +152,6 @@ def afkmc2(X, n_clusters, *, sample_weight=None, n_local_trials=None,
     >>> sorted(int(i) // 2 for i in indices)
     [0, 1]
     """
-    from sklearn.utils import check_random_state
-
     X = check_data(X, finite=False)  # checked by _afkmc2's one pass over X
     n_clusters = check_n_clusters(n_clusters, X.shape[0], name="n_clusters")
     sample_weight = check_weights(sample_weight, X)
@@ -216,33 +220,11 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
     return X[indices], indices
 
 
-def check_weights(sample_weight, X):
-    """Validated weights of X's dtype: finite, non-negative, not all zero, one per row.
-
-    scikit-learn's checker rejects NaN, infinity, negative and all-zero weights."""
-    from sklearn.utils.validation import _check_sample_weight
-
-    n = X.shape[0]
-    if sample_weight is None:
-        return np.ones(n, dtype=X.dtype)
-    weights = np.asarray(sample_weight)
-    if weights.ndim == 1 and weights.shape[0] != n:
-        raise ValueError(
-            f"sample_weight has {weights.shape[0]} values but X has {n} rows; pass one weight "
-            "per row."
-        )
-    weights = _check_sample_weight(
-        sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=False
-    )
-    return np.ascontiguousarray(weights)
-
-
 def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
     """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
     from lloyd._kernels import common
     from lloyd._kernels import seeding as kernels
     from lloyd._kernels.lloyd import LOW_D_MAX
-    from lloyd.cluster import _blas_single_thread
 
     n_samples, n_features = X.shape
     if n_local_trials is None:
@@ -293,7 +275,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     slack = common.rounding_tie(X)
     current_pot = _ordered_sum(block_pot)
     no_columns = np.empty((3, 0), dtype=X.dtype)  # sample_rows' low-d arguments, unused here
-    with _blas_single_thread():
+    with blas_single_thread():
         for c in range(1, n_clusters):
             targets = random_state.uniform(size=n_local_trials) * current_pot
             kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates,
@@ -321,3 +303,27 @@ def _ordered_sum(partials):
     for row in partials:
         total += row
     return total
+
+
+def init_centroids(X, n_clusters, init, random_state, sample_weight):
+    """Starting centres on validated, centred X (a C-contiguous array of X's dtype).
+
+    ``init`` is 'k-means++', 'afk-mc2', 'random' (distinct rows drawn with probability
+    proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (its result
+    is validated here) or a validated array; ``random_state`` a RandomState.
+    """
+    n_samples = X.shape[0]
+    if isinstance(init, str) and init == "k-means++":
+        centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state)
+    elif isinstance(init, str) and init == "afk-mc2":
+        centers, _ = _afkmc2(X, n_clusters, sample_weight, random_state)
+    elif isinstance(init, str) and init == "random":
+        w = sample_weight.astype(np.float64)
+        seeds = random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum())
+        centers = X[seeds]
+    elif callable(init):
+        centers = init(X, n_clusters, random_state=random_state)
+        centers = check_init_array(centers, X, n_clusters, name="init(X, ...) result")
+    else:
+        centers = init
+    return np.ascontiguousarray(centers, dtype=X.dtype)
