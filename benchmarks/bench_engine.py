@@ -92,7 +92,7 @@ def measure_rates(threads):
     import numba
     from threadpoolctl import threadpool_limits
 
-    from lloyd._kernels.common import inertia  # noqa: F401  (warm import only)
+    from lloyd._kernels.reductions import inertia  # noqa: F401  (warm import only)
 
     a = np.ones(50_000_000, dtype=np.float64)
     numba.set_num_threads(threads)

@@ -37,7 +37,7 @@ CHILD = """
 import re, sys, time
 import numpy as np
 from lloyd.tables import read_csv
-from lloyd._kernels.common import finite_max_abs
+from lloyd._kernels.reductions import finite_max_abs
 finite_max_abs(np.zeros((2, 2)))  # numba loads its compiled kernel: not the reader's cost
 try:
     import pyarrow.csv  # imported on first use by the new reader: not the reading's cost

@@ -323,7 +323,7 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     potentials, bit for bit, as the step that measures every row, and the same distances after
     the chosen centre is added; the data make it skip rows in both ways (whole chunks by BLAS,
     sparse chunks row by row) and keep rows whose bound is close."""
-    from lloyd._kernels import common
+    from lloyd._kernels import layout, reductions
     from lloyd._kernels import seeding as kernels
 
     rng = np.random.default_rng(7)
@@ -335,7 +335,7 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     X = (means[blob] + rng.normal(size=(n, d))).astype(dtype)
     centers = np.array([np.flatnonzero(blob == j)[0] for j in (0, 1, 2)])
     x_sq = np.empty(n)
-    common.row_norms_sq(X, x_sq)
+    reductions.row_norms_sq(X, x_sq)
     full = ((X[:, None, :].astype(np.float64) - X[centers].astype(np.float64)) ** 2).sum(-1)
     nearest = full.argmin(1).astype(np.int32)
     closest = full.min(1)
@@ -347,7 +347,7 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     cand_sq = x_sq[cand_rows]
     gap = np.empty(3)
     kernels.center_gaps(X, centers, 3, cand_t, gap)
-    slack = common.rounding_tie(X)
+    slack = layout.rounding_tie(X)
     results = []
     for prune in (False, True):
         products = np.zeros((n, 3), dtype=dtype)
@@ -712,7 +712,7 @@ def test_elkan_settles_near_ties_as_lloyd_does(dtype):
     far from two centres (one is the other moved by 10⁻⁶, so that their distances differ about
     as much as float32 sums round) must get the label of the float64, feature-order measure,
     as Lloyd's kernel gives them, exact ties to the first."""
-    from lloyd._kernels import common, elkan
+    from lloyd._kernels import elkan, layout
     from lloyd._kernels.distances import nearest_exact as _nearest_exact
     from lloyd._runs import _bound_margin
 
@@ -734,10 +734,10 @@ def test_elkan_settles_near_ties_as_lloyd_does(dtype):
     labels[:] = expected ^ 1
     upper[:] = np.inf
     lower[:] = 0.0
-    nb = common.n_blocks(n, k, d)
+    nb = layout.n_blocks(n, k, d)
     sums, weights = np.empty((nb, k, d)), np.empty((nb, k))
     elkan.elkan_pass(X, np.ones(n, dtype), centers, half, nxt, margin, labels, upper, lower,
-                     sums, weights, np.empty((nb, k), np.int64), common.LABELS_ONLY)
+                     sums, weights, np.empty((nb, k), np.int64), layout.LABELS_ONLY)
     np.testing.assert_array_equal(labels, expected)
     assert len(np.unique(expected)) == 2 * pairs  # both twins of each pair win somewhere
 
@@ -747,7 +747,7 @@ def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
     """The float32 low-dimension pass measures in float32 and re-measures near-ties in float64:
     on a lattice with exact ties and ties broken by one float32 ulp, its labels and sums equal
     those of the float64-measuring pass, bit for bit."""
-    from lloyd._kernels import common
+    from lloyd._kernels import layout
     from lloyd._kernels.lloyd import _lloyd_pass_low_d, _lloyd_pass_low_d32
 
     rng = np.random.default_rng(d)
@@ -756,7 +756,7 @@ def test_float32_low_d_pass_labels_and_sums_equal_the_float64_kernels(d):
     centers = (rng.integers(-8, 9, size=(40, d)) / 2).astype(np.float32)  # midpoints: ties
     centers[5] = centers[2]  # duplicate centres tie exactly everywhere
     w = rng.uniform(0.5, 2, size=len(X)).astype(np.float32)
-    nb = common.n_blocks(len(X), 40, d)
+    nb = layout.n_blocks(len(X), 40, d)
     out = []
     for kernel, extra in ((_lloyd_pass_low_d32, ()), (_lloyd_pass_low_d, (np.zeros(0, np.float32),))):
         labels = np.empty(len(X), np.int32)
@@ -777,14 +777,14 @@ def test_tolerance_is_tol_times_the_mean_feature_variance(dtype):
     """The stopping threshold is tol × the mean of the features' variances, as scikit-learn's
     (computed here in compiled passes), checked against a float64 numpy computation."""
     from lloyd._engine import tolerance as _tolerance
-    from lloyd._kernels import common
+    from lloyd._kernels import reductions
 
     rng = np.random.default_rng(3)
     X = (rng.normal(size=(20001, 7)) * [1, 2, 3, 4, 5, 6, 1e3] + 1e4).astype(dtype)
     expected = 1e-4 * np.var(X.astype(np.float64), axis=0).mean()
     assert _tolerance(X, 1e-4) == pytest.approx(expected, rel=1e-9)
     assert _tolerance(X, 0) == 0.0
-    mean, squares = common.column_moments(X, 7, False)
+    mean, squares = reductions.column_moments(X, 7, False)
     np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
     assert not squares.any()
 

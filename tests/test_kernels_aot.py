@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from lloyd._kernels import common
+from lloyd._kernels import layout, reductions
 from lloyd._kernels.lloyd_low_d import lloyd_pass_low_d
 from lloyd._threads import MIN_WORK_PER_THREAD, kernel_threads
 
@@ -31,7 +31,7 @@ def _reference(X, w, centers, offset):
 def _run(X, w, centers, offset, measure_f32, n_threads, n_blocks=None):
     n, d = X.shape
     k = len(centers)
-    nb = n_blocks or common.n_blocks(n, k, d)
+    nb = n_blocks or layout.n_blocks(n, k, d)
     labels = np.full(n, -1, np.int32)
     sums, weights = np.empty((nb, k, d)), np.empty((nb, k))
     changed = lloyd_pass_low_d(X, w, centers, labels, sums, weights, True, offset, measure_f32,
@@ -140,7 +140,7 @@ def test_limit_threads_pins_both_kinds_of_kernel():
 def test_chunk_is_one_value_for_both_kernel_kinds():
     from lloyd._kernels.blocks import CHUNK
 
-    assert common.CHUNK == CHUNK == 256
+    assert layout.CHUNK == CHUNK == 256
 
 
 def test_the_low_d_pass_loads_without_numba():
@@ -154,7 +154,6 @@ def test_the_low_d_pass_loads_without_numba():
 
 # ---------------------------------------------------------------- reductions.pyx, histogram.pyx
 
-from lloyd._kernels import reductions  # noqa: E402
 from lloyd._kernels.layout import n_blocks as layout_n_blocks  # noqa: E402
 
 FLOATS = [np.float32, np.float64]

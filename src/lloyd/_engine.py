@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lloyd._kernels import layout, reductions
+from lloyd._kernels.reductions import distances_to_assigned
 from lloyd._threads import blas_single_thread
 
 #: Up to this many features Lloyd's low-dimension kernel runs for few clusters (see
@@ -81,13 +83,12 @@ class Run(NamedTuple):
 
 def labels(X, centers):
     """Nearest-centre labels (int32) of validated X (no centre update)."""
-    from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
 
     n, d = X.shape
     k = centers.shape[0]
     out = np.empty(n, dtype=np.int32)
-    n_blocks = common.n_blocks(n, k, d)
+    n_blocks = layout.n_blocks(n, k, d)
     dummy_sums = np.empty((n_blocks, 0, 0))
     dummy_weights = np.empty((n_blocks, 0))
     weights = np.ones(0, dtype=X.dtype)
@@ -99,11 +100,10 @@ def labels(X, centers):
 
 def labels_inertia(X, sample_weight, centers):
     """Nearest-centre labels of validated X and their weighted inertia (float)."""
-    from lloyd._kernels import common
 
     nearest = labels(X, centers)
-    n_blocks = common.n_blocks(X.shape[0], 1, 1)
-    return nearest, float(common.inertia(X, sample_weight, centers, nearest, n_blocks))
+    n_blocks = layout.n_blocks(X.shape[0], 1, 1)
+    return nearest, float(reductions.inertia(X, sample_weight, centers, nearest, n_blocks))
 
 
 def tolerance_from_variances(variances, tol):
@@ -118,10 +118,9 @@ def tolerance(X, tol, squares=None):
     if tol == 0:
         return 0.0
     if squares is None:
-        from lloyd._kernels import common
 
         n, d = X.shape
-        squares = common.column_moments(X, common.n_blocks(n, 1, d), True)[1]
+        squares = reductions.column_moments(X, layout.n_blocks(n, 1, d), True)[1]
     return tolerance_from_variances(squares / X.shape[0], tol)
 
 
@@ -156,7 +155,6 @@ def move_to_empty(sums, weights, empty, rows):
 def relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
     """Move each empty cluster to one of the rows farthest from their centres (IN/OUT: sums,
     weights): :func:`move_to_empty` with X's rows."""
-    from lloyd._kernels.common import distances_to_assigned
 
     distances = np.empty(X.shape[0], dtype=X.dtype)
     distances_to_assigned(X, centers, labels, distances)
@@ -198,7 +196,6 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
     n_iter : int
     strict_convergence : bool
     """
-    from lloyd._kernels import common
 
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -211,12 +208,12 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
         relocated = bool(empty.size)
         if relocated:
             relocate(centers, sums, weights, empty)
-        common.average_centers(sums, weights, centers, centers_new)
-        common.center_shift(centers, centers_new, shift)
+        reductions.average_centers(sums, weights, centers, centers_new)
+        reductions.center_shift(centers, centers_new, shift)
         shift_total = float(np.dot(shift, shift))
         if relax != 1.0 and i > 0 and not (relocated or same or shift_total <= tol):
             centers_new += (relax - 1.0) * (centers_new - centers)
-            common.center_shift(centers, centers_new, shift_relaxed)
+            reductions.center_shift(centers, centers_new, shift_relaxed)
             moved(centers, centers_new, shift_relaxed)
         else:
             moved(centers, centers_new, shift)
@@ -245,7 +242,7 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
     for ``centers`` (IN/OUT ``labels``), returns how many labels changed (or None: then they
     are compared with a copy of the last ones here) and reports what ``mode`` asks for
-    (``common.LABELS_ONLY``, ``FULL``: per-block sums and weights, or ``CHANGES``). Once the
+    (``layout.LABELS_ONLY``, ``FULL``: per-block sums and weights, or ``CHANGES``). Once the
     loop stops, labels are made consistent with the final centres.
 
     ``incremental``: ``assign`` can report ``CHANGES`` (what the rows that changed cluster
@@ -253,11 +250,10 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     pass first and after any relocation. Used only when every weight is positive, so that a
     cluster is empty exactly when its row count is 0.
     """
-    from lloyd._kernels import common
 
     n, d = X.shape
     k = centers_init.shape[0]
-    n_blocks = common.n_blocks(n, k, d)
+    n_blocks = layout.n_blocks(n, k, d)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
     block_counts = np.empty((n_blocks, k), dtype=np.int64)
@@ -275,8 +271,8 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     def totals(centers):
         if incremental and state["totals_match_labels"]:
             n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
-                               common.CHANGES)
-            common.merge_blocks(block_sums, block_weights, change_sums, change_weights)
+                               layout.CHANGES)
+            reductions.merge_blocks(block_sums, block_weights, change_sums, change_weights)
             sums[...] += change_sums
             weights[...] += change_weights
             counts[...] += block_counts.sum(axis=0)
@@ -286,8 +282,8 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
             empty = np.flatnonzero(gone)
         else:
             n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
-                               common.FULL)
-            common.merge_blocks(block_sums, block_weights, sums, weights)
+                               layout.FULL)
+            reductions.merge_blocks(block_sums, block_weights, sums, weights)
             if incremental:
                 counts[:] = np.bincount(labels, minlength=k)
                 empty = np.flatnonzero(counts == 0)
@@ -306,11 +302,11 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
         relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty)
 
     def inertia(centers):
-        return common.inertia(X, sample_weight, centers, labels, n_blocks)
+        return reductions.inertia(X, sample_weight, centers, labels, n_blocks)
 
     centers, n_iter, strict = iterate(centers_init, max_iter, tol, totals, relocate, moved,
                                       inertia, verbose=verbose, progress=progress, relax=relax)
     if not strict:
-        assign(centers, labels, block_sums, block_weights, block_counts, common.LABELS_ONLY)
-    return Run(labels, common.inertia(X, sample_weight, centers, labels, n_blocks), centers,
+        assign(centers, labels, block_sums, block_weights, block_counts, layout.LABELS_ONLY)
+    return Run(labels, reductions.inertia(X, sample_weight, centers, labels, n_blocks), centers,
                n_iter)

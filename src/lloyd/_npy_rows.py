@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lloyd._kernels.reductions import finite_max_abs
+
 #: A streamed pass reads slices of about this many bytes.
 CHUNK_BYTES = 16 * 2**20
 #: Scattered rows read through one memory map at a time, where positioned reads are not
@@ -27,7 +29,6 @@ class TableError(ValueError):
 def check_magnitude(X, name, largest=None):
     """Raise a TableError when X's values are so large that squared distances overflow
     (``largest``: X's largest absolute value, when the caller measured it)."""
-    from lloyd._kernels.common import finite_max_abs
     from lloyd._validation import overflow_limit
 
     if X.size == 0:
@@ -59,7 +60,6 @@ def check_finite(rows, name, start=0):
     """Raise a TableError naming the first row of ``rows`` (``start`` is the first's number,
     from 0) that holds NaN or infinity, or when the values are too large
     (:func:`check_magnitude`)."""
-    from lloyd._kernels.common import finite_max_abs
 
     if rows.size == 0:
         return

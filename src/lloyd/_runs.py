@@ -16,6 +16,8 @@ from lloyd._engine import (
     keep_no_bounds,
     tolerance,
 )
+from lloyd._kernels import layout, reductions
+from lloyd._kernels.reductions import row_norms_sq
 from lloyd._threads import blas_single_thread
 from lloyd._validation import check_random_state
 from lloyd.seeding import init_centroids
@@ -62,14 +64,13 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     algorithm : str
         The algorithm that ran ('auto' resolved).
     """
-    from lloyd._kernels import common
 
     n_samples, n_features = X.shape
     random_state = check_random_state(random_state)
     # One compiled pass for the means and one for the variances (np.var makes temporaries
     # the size of X: 1.6 s at 60000 × 784 float64 on this project's machine).
-    mean, squares = common.column_moments(
-        X, common.n_blocks(n_samples, 1, n_features), tol != 0)
+    mean, squares = reductions.column_moments(
+        X, layout.n_blocks(n_samples, 1, n_features), tol != 0)
     tol = tolerance(X, tol, squares)
     if algorithm == "auto":
         algorithm = choose_algorithm(n_samples, n_features, n_clusters, X.dtype)
@@ -112,12 +113,11 @@ def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose
 def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
                           progress=None, relax=1.0):
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         return lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights,
-                          mode != common.LABELS_ONLY)
+                          mode != layout.LABELS_ONLY)
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
@@ -240,7 +240,7 @@ YINYANG_GROUP_SIZE = 10
 def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbose=0,
                            progress=None, relax=1.0):
     """One run of Yinyang k-means from ``centers_init`` on validated, centred X."""
-    from lloyd._kernels import common, hamerly, yinyang
+    from lloyd._kernels import hamerly, yinyang
 
     n = X.shape[0]
     k = centers_init.shape[0]
@@ -260,7 +260,7 @@ def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbos
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         yinyang.yinyang_pass(X, sample_weight, centers, order, position, group_start, group_of,
                              shift64, group_shift, margin, labels, upper, lower, block_sums,
-                             block_weights, mode != common.LABELS_ONLY)
+                             block_weights, mode != layout.LABELS_ONLY)
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
@@ -283,7 +283,6 @@ def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B00
     """Absolute slack for the distance bounds: well above the rounding of distances between
     rows and centres stored with machine epsilon ``eps`` (every centre is a mean of rows, a
     row or an initial centre)."""
-    from lloyd._kernels.common import row_norms_sq
 
     row_sq = np.empty(X.shape[0])
     row_norms_sq(X, row_sq)

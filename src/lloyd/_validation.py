@@ -153,7 +153,7 @@ def check_finite_scale(X, *, name: str = "X"):
         finite = bool(np.isfinite(X).all())
         largest = float(np.max(np.abs(X))) if finite else np.inf
     else:
-        from lloyd._kernels.common import finite_max_abs
+        from lloyd._kernels.reductions import finite_max_abs
 
         finite, largest = finite_max_abs(X)
     if not finite:

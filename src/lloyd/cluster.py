@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from lloyd import distributed
 from lloyd._engine import choose_algorithm, labels_inertia
 from lloyd._engine import labels as nearest_labels
+from lloyd._kernels.reductions import all_distances
 from lloyd._options import ALGORITHMS, AUTO, INITS
 from lloyd._runs import fit_weighted
 from lloyd._validation import (
@@ -152,7 +153,6 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
-        from lloyd._kernels.common import all_distances
 
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         all_distances(X, self.cluster_centers_.astype(X.dtype, copy=False), out)

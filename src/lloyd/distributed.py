@@ -18,6 +18,8 @@ from lloyd._engine import (
     tolerance_from_variances,
 )
 from lloyd._engine import labels as nearest_labels
+from lloyd._kernels import layout, reductions
+from lloyd._kernels.reductions import all_distances, distances_to_assigned
 from lloyd._runs import fit_weighted
 from lloyd._threads import blas_single_thread, limit_threads
 from lloyd._validation import check_enough_rows, check_init_array
@@ -109,7 +111,6 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
     already runs one task per core, so more would oversubscribe them. The inertia costs a
     second pass, so it is only measured when asked for (0.0 otherwise).
     """
-    from lloyd._kernels import common
     from lloyd._kernels.lloyd import lloyd_pass
 
     x = np.ascontiguousarray(x)
@@ -118,7 +119,7 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
     n, d = x.shape
     k = centers.shape[0]
     labels = np.empty(n, dtype=np.int32)
-    blocks = common.n_blocks(n, k, d)
+    blocks = layout.n_blocks(n, k, d)
     block_sums = np.zeros((blocks, k, d))
     block_weights = np.zeros((blocks, k))
     with limit_threads(1):
@@ -126,16 +127,15 @@ def _chunk_partials(x, w, centers, mean, update, with_inertia):
             lloyd_pass(x, w, centers, labels, block_sums, block_weights, update, offset)
         sums = np.empty((k, d))
         weights = np.empty(k)
-        common.merge_blocks(block_sums, block_weights, sums, weights)
+        reductions.merge_blocks(block_sums, block_weights, sums, weights)
         inertia = 0.0
         if with_inertia:
-            inertia = common.inertia(x - offset, w, centers, labels, blocks)
+            inertia = reductions.inertia(x - offset, w, centers, labels, blocks)
     return sums, weights, inertia
 
 
 def _chunk_farthest(x, w, centers, mean, m, offset):
     """The m rows of the chunk farthest from their nearest centre: (dist, global row, x, w)."""
-    from lloyd._kernels.common import distances_to_assigned
 
     xc = np.ascontiguousarray(x - mean.astype(x.dtype))
     labels = nearest_labels(xc, centers)
@@ -148,7 +148,6 @@ def _chunk_farthest(x, w, centers, mean, m, offset):
 
 def _chunk_min_dist(x, mean, candidates, closest):
     """min(closest, squared distance of each row to the nearest of ``candidates``)."""
-    from lloyd._kernels.common import distances_to_assigned
 
     xc = np.ascontiguousarray(x - mean.astype(x.dtype))
     cands = np.ascontiguousarray(candidates, dtype=xc.dtype)
@@ -429,7 +428,6 @@ def transform(centers, n_features, X):
     k = centers.shape[0]
 
     def block(x):
-        from lloyd._kernels.common import all_distances
 
         x = np.ascontiguousarray(x, dtype=centers.dtype)
         out = np.empty((len(x), k), dtype=x.dtype)

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from lloyd._engine import labels_inertia
+from lloyd._kernels import layout, reductions
 from lloyd._rows import ArrayRows
 from lloyd._threads import blas_single_thread, threads_for
 from lloyd._validation import (
@@ -405,18 +406,17 @@ def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random
     OUT: centers_new (k, d) (may be ``centers`` itself). Returns the batch's inertia with the
     centres before the step. Runs with BLAS pinned to one thread (the caller's job).
     """
-    from lloyd._kernels import common
     from lloyd._kernels import minibatch as kernels
     from lloyd._kernels.lloyd import lloyd_pass
 
     n, d = X.shape
     k = centers.shape[0]
-    n_blocks = common.n_blocks(n, k, d)
+    n_blocks = layout.n_blocks(n, k, d)
     labels = np.empty(n, dtype=np.int32)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
     lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, True)
-    inertia = float(common.inertia(X, sample_weight, centers, labels, n_blocks))
+    inertia = float(reductions.inertia(X, sample_weight, centers, labels, n_blocks))
     kernels.update_centers(block_sums, block_weights, centers, centers_new, weight_sums)
 
     if random_reassign and reassignment_ratio > 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lloyd._kernels import layout, reductions
 from lloyd._threads import blas_single_thread
 from lloyd._validation import (
     check_data,
@@ -172,7 +173,6 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
             n_local_trials=None, n_sample=None):
     """AFK-MC² on validated input (C-contiguous float X, weights of its dtype, a RandomState);
     X's values are checked here, in the pass that measures the first centre's distances."""
-    from lloyd._kernels import common
     from lloyd._kernels import seeding as kernels
 
     n_samples = X.shape[0]
@@ -185,7 +185,7 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
     indices = np.empty(n_clusters, dtype=np.intp)
     indices[0] = kernels.weighted_row(weights, total, random_state.random_sample())
     first_dist = np.empty(n_samples)
-    block_pot = np.empty(common.n_blocks(n_samples, 1, 1))
+    block_pot = np.empty(layout.n_blocks(n_samples, 1, 1))
     kernels.init_closest(X, sample_weight, indices[0], first_dist, block_pot, True)
     potential = _ordered_sum(block_pot.reshape(-1, 1))[0]
     # The input check, from this pass: a NaN or an infinity in X makes a distance NaN or
@@ -222,7 +222,6 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
 
 def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
     """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
-    from lloyd._kernels import common
     from lloyd._kernels import seeding as kernels
     from lloyd._kernels.lloyd import LOW_D_MAX
 
@@ -231,7 +230,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         n_local_trials = 2 + int(np.log(n_clusters))
     # Blocks of at least SEEDING_BLOCK_ROWS rows: each step launches its kernels once per
     # block.
-    n_blocks = min(common.n_blocks(n_samples, n_local_trials, 1),
+    n_blocks = min(layout.n_blocks(n_samples, n_local_trials, 1),
                    max(1, n_samples // SEEDING_BLOCK_ROWS))
     centers = np.empty((n_clusters, n_features), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
@@ -267,12 +266,12 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     # centre is far from every candidate (twice its distance) keeps its distance: it is
     # skipped, neither read nor multiplied (``product_potentials``).
     x_sq = np.empty(n_samples)
-    common.row_norms_sq(X, x_sq)
+    reductions.row_norms_sq(X, x_sq)
     products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
     prune = n_features >= PRUNED_SEEDING_MIN_FEATURES
     nearest = np.zeros(n_samples if prune else 0, dtype=np.int32)
     gap = np.empty(n_clusters)
-    slack = common.rounding_tie(X)
+    slack = layout.rounding_tie(X)
     current_pot = _ordered_sum(block_pot)
     no_columns = np.empty((3, 0), dtype=X.dtype)  # sample_rows' low-d arguments, unused here
     with blas_single_thread():

@@ -1,9 +1,8 @@
 """The numba helpers the numba kernels inline (block bounds, chunk loads, sums' shares, the
 float64 distance that settles near-ties, rounding bounds).
 
-The kernels Python calls moved ahead of time to ``reductions.pyx``, and the block layout and
-pass modes to the pure-Python ``layout.py``; both are re-exported here until their callers import
-them from their new homes.
+The kernels Python calls moved ahead of time to ``reductions.pyx``, and the block layout, pass
+modes and rounding bound to the pure-Python ``layout.py``, which Python imports without numba.
 """
 
 from __future__ import annotations
@@ -11,28 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Re-exported for the callers that still import them from here: the lead points them at
-# lloyd._kernels.layout and lloyd._kernels.reductions after merging (issue 21).
-from lloyd._kernels.layout import (  # noqa: F401
-    CHANGES,
-    CHUNK,
-    FULL,
-    LABELS_ONLY,
-    MAX_BLOCKS,
-    PARTIAL_BYTES,
-    n_blocks,
-)
-from lloyd._kernels.reductions import (  # noqa: F401
-    all_distances,
-    average_centers,
-    center_shift,
-    column_moments,
-    distances_to_assigned,
-    finite_max_abs,
-    inertia,
-    merge_blocks,
-    row_norms_sq,
-)
+from lloyd._kernels import layout
+from lloyd._kernels.layout import CHUNK
+
+#: The rounding bound, compiled for the numba kernels from its one definition in layout.py.
+rounding_tie = njit(nogil=True, cache=True)(layout.rounding_tie)
 
 
 @njit(nogil=True, cache=True)
@@ -95,14 +77,6 @@ def sqdist_feature_order(X, i, centers, j):
         s += diff * diff
     return s
 
-
-@njit(nogil=True, cache=True)
-def rounding_tie(X):
-    """A bound on the relative rounding error of a squared distance (or of ``‖c‖² − 2 x·c``)
-    computed from X's rows in X's dtype, in any order: d + 2 positive terms, each rounded a few
-    times, with room. Scores closer than this, relative to their size, are re-measured with
-    ``sqdist_feature_order``."""
-    return 4.0 * (X.shape[1] + 2) * np.finfo(X.dtype).eps
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})

@@ -8,6 +8,8 @@ whatever the number of threads.
 
 from __future__ import annotations
 
+import numpy as np
+
 # Rows handled together (a chunk's distances to all centres fit in L1/L2 cache): one value for
 # the numba and the ahead-of-time kernels, defined with the latter.
 from lloyd._kernels.blocks import CHUNK
@@ -30,3 +32,11 @@ def n_blocks(n_samples: int, n_clusters: int, n_features: int) -> int:
     n_chunks = max(1, -(-n_samples // CHUNK))
     by_memory = max(1, PARTIAL_BYTES // (8 * max(1, n_clusters * n_features)))
     return int(min(n_chunks, MAX_BLOCKS, by_memory))
+
+
+def rounding_tie(X):
+    """A bound on the relative rounding error of a squared distance (or of ``‖c‖² − 2 x·c``)
+    computed from X's rows in X's dtype, in any order: d + 2 positive terms, each rounded a few
+    times, with room. Scores closer than this, relative to their size, are re-measured with
+    ``common.sqdist_feature_order``. Plain Python that numba also compiles (``common``)."""
+    return 4.0 * (X.shape[1] + 2) * np.finfo(X.dtype).eps
