@@ -297,20 +297,39 @@ cdef inline double box_sq(const double* lo, const double* hi, Py_ssize_t c, doub
     return g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3
 
 
+cdef inline double largest(const double* near, Py_ssize_t m) noexcept nogil:
+    """max(0, near[:m]) in eight running maxima, a loop the compiler vectorises (a maximum is
+    the same in any order: the distances are never NaN, never −0)."""
+    cdef double tops[8]
+    cdef double top = 0.0
+    cdef Py_ssize_t i = 0, lane
+    for lane in range(8):
+        tops[lane] = 0.0
+    while i + 8 <= m:
+        for lane in range(8):
+            tops[lane] = fmax2(tops[lane], near[i + lane])
+        i = i + 8
+    for lane in range(8):
+        top = fmax2(top, tops[lane])
+    while i < m:
+        top = fmax2(top, near[i])
+        i = i + 1
+    return top
+
+
 cdef inline double take_in3(const floating* x0, const floating* x1, const floating* x2,
                             double* near, Py_ssize_t m, double a0, double a1,
                             double a2) noexcept nogil:
     """IN/OUT near[:m] = min(near, distance to (a0, a1, a2)); returns the largest near."""
     cdef Py_ssize_t i
-    cdef double e0, e1, e2, dist, top = 0.0
+    cdef double e0, e1, e2, dist
     for i in range(m):
         e0 = <double> x0[i] - a0
         e1 = <double> x1[i] - a1
         e2 = <double> x2[i] - a2
         dist = fmin2(e0 * e0 + e1 * e1 + e2 * e2, near[i])
         near[i] = dist
-        top = fmax2(top, dist)
-    return top
+    return largest(near, m)
 
 
 cdef inline double take_in4(const floating* x0, const floating* x1, const floating* x2,
@@ -318,7 +337,7 @@ cdef inline double take_in4(const floating* x0, const floating* x1, const floati
                             double a1, double a2, double a3) noexcept nogil:
     """``take_in3`` with a fourth column, its term added last."""
     cdef Py_ssize_t i
-    cdef double e0, e1, e2, e3, dist, top = 0.0
+    cdef double e0, e1, e2, e3, dist
     for i in range(m):
         e0 = <double> x0[i] - a0
         e1 = <double> x1[i] - a1
@@ -326,16 +345,15 @@ cdef inline double take_in4(const floating* x0, const floating* x1, const floati
         e3 = <double> x3[i] - a3
         dist = fmin2((e0 * e0 + e1 * e1 + e2 * e2) + e3 * e3, near[i])
         near[i] = dist
-        top = fmax2(top, dist)
-    return top
+    return largest(near, m)
 
 
-cdef inline void add_far(const floating* weight, const double* near, double* lane,
-                         Py_ssize_t m) noexcept nogil:
-    """A candidate no nearer to any row of the chunk than its closest: each adds w·closest."""
+cdef inline void add_far(const double* weighted, double* lane, Py_ssize_t m) noexcept nogil:
+    """A candidate no nearer to any row of the chunk than its closest: each adds w·closest
+    (``weighted``, the same products for every such candidate, made once a chunk)."""
     cdef Py_ssize_t i
     for i in range(m):
-        lane[i] = lane[i] + <double> weight[i] * near[i]
+        lane[i] = lane[i] + weighted[i]
 
 
 cdef inline void add_near3(const floating* x0, const floating* x1, const floating* x2,
@@ -370,9 +388,11 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
                              const floating* w, double* closest, const double* cand,
                              Py_ssize_t n_cand, bint pending, double* block_pots,
                              const double* lo, const double* hi, double* chunk_max,
-                             Py_ssize_t b, Py_ssize_t per, double* lanes) noexcept nogil:
+                             Py_ssize_t b, Py_ssize_t per, double* lanes,
+                             double* weighted) noexcept nogil:
     """Block b of ``candidate_potentials_low_d``: ``lanes`` (t, LOW_D_CHUNK) per-row partial
-    sums, one lane a row of the chunk, added up in lane order at the end."""
+    sums, one lane a row of the chunk, added up in lane order at the end; ``weighted``
+    (LOW_D_CHUNK,) scratch for the chunk's w·closest."""
     cdef Py_ssize_t start = min(n, b * per)
     cdef Py_ssize_t stop = min(n, start + per)
     cdef Py_ssize_t c0, c, m, t, i
@@ -382,7 +402,8 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
     cdef const floating* x3
     cdef double* near
     cdef double* lane
-    cdef double a0, a1, a2, a3, acc
+    cdef double a0, a1, a2, a3
+    cdef bint weighted_made
     cdef const double* p = cand + 4 * n_cand  # the pending centre, last
     for i in range(n_cand * LOW_D_CHUNK):
         lanes[i] = 0.0
@@ -400,6 +421,7 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
                 chunk_max[c] = take_in3(x0, x1, x2, near, m, p[0], p[1], p[2])
             else:
                 chunk_max[c] = take_in4(x0, x1, x2, x3, near, m, p[0], p[1], p[2], p[3])
+        weighted_made = False
         for t in range(n_cand):
             a0 = cand[4 * t]
             a1 = cand[4 * t + 1]
@@ -407,17 +429,23 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
             a3 = cand[4 * t + 3]
             lane = lanes + t * LOW_D_CHUNK
             if box_sq(lo, hi, c, a0, a1, a2, a3) >= chunk_max[c]:
-                add_far(w + c0, near, lane, m)  # min(dist, near) is near for every row
+                if not weighted_made:  # min(dist, near) is near for every row
+                    for i in range(m):
+                        weighted[i] = <double> w[c0 + i] * near[i]
+                    weighted_made = True
+                add_far(weighted, lane, m)
             elif rows == 3:
                 add_near3(x0, x1, x2, w + c0, near, lane, m, a0, a1, a2)
             else:
                 add_near4(x0, x1, x2, x3, w + c0, near, lane, m, a0, a1, a2, a3)
         c0 = c0 + LOW_D_CHUNK
+    # Each candidate's lanes in lane order; the candidates side by side, so that their chains
+    # of dependent additions overlap.
     for t in range(n_cand):
-        acc = 0.0
-        for i in range(LOW_D_CHUNK):
-            acc = acc + lanes[t * LOW_D_CHUNK + i]
-        block_pots[b * n_cand + t] = acc
+        block_pots[b * n_cand + t] = 0.0
+    for i in range(LOW_D_CHUNK):
+        for t in range(n_cand):
+            block_pots[b * n_cand + t] = block_pots[b * n_cand + t] + lanes[t * LOW_D_CHUNK + i]
 
 
 cdef void low_d_pass(const floating[:, ::1] Xt, const floating[::1] sample_weight,
@@ -439,11 +467,11 @@ cdef void low_d_pass(const floating[:, ::1] Xt, const floating[::1] sample_weigh
         for f in range(rows):
             cand[4 * n_cand + f] = <double> Xt[f, pending]
     with parallel(num_threads=n_threads):
-        lanes = <double*> malloc(n_cand * LOW_D_CHUNK * sizeof(double))
+        lanes = <double*> malloc((n_cand + 1) * LOW_D_CHUNK * sizeof(double))
         for b in prange(n_blocks, schedule="dynamic"):
             low_d_block(&Xt[0, 0], rows, n, &sample_weight[0], &closest[0], cand, n_cand,
                         pending >= 0, &block_pots[0, 0], &lo[0, 0], &hi[0, 0], &chunk_max[0],
-                        b, per, lanes)
+                        b, per, lanes, lanes + n_cand * LOW_D_CHUNK)
         free(lanes)
 
 
