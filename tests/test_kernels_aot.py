@@ -169,7 +169,8 @@ def test_closest_distances_and_potentials_equal_float64_numpy(d, dtype):
         np.testing.assert_array_equal(closest, ref)
     else:
         np.testing.assert_allclose(closest, ref, rtol=1e-14)
-    per = -(-(-(-len(X) // 256)) // n_blocks) * 256  # whole 256-row chunks a block
+    n_chunks = -(-len(X) // 256)
+    per = -(-n_chunks // n_blocks) * 256  # whole 256-row chunks a block
     ref_pot = [np.sum(w[b * per:(b + 1) * per].astype(np.float64) * ref[b * per:(b + 1) * per])
                for b in range(n_blocks)]
     np.testing.assert_allclose(pot, ref_pot, rtol=1e-12)

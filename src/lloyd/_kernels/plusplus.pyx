@@ -13,7 +13,7 @@ same numbers as the numba kernels these replace and as numpy.
 import numpy as np
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport INFINITY, isnan, sqrt
+from libc.math cimport INFINITY, isnan
 from libc.stdlib cimport free, malloc
 
 from lloyd._kernels._blocks cimport CHUNK, rows_per_block
@@ -116,18 +116,20 @@ def weighted_row(const double[::1] weights, double total, double u):
     return row
 
 
-cdef inline double sq_columns(const floating* Xt, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t i,
-                              double a0, double a1, double a2, double a3) noexcept nogil:
-    """Squared distance in float64 from row i of the columns Xt (rows 3 or 4, n) to (a0..a3),
-    the three first terms added in order, the fourth (rows 4 only) last: the numbers the chunk
-    loops of ``candidate_potentials_low_d`` compute."""
-    cdef double e0 = <double> Xt[i] - a0
-    cdef double e1 = <double> Xt[n + i] - a1
-    cdef double e2 = <double> Xt[2 * n + i] - a2
+cdef inline double column_sq(const floating* x0, const floating* x1, const floating* x2,
+                            const floating* x3, Py_ssize_t i, double a0, double a1, double a2,
+                            double a3, int n_terms) noexcept nogil:
+    """Squared distance in float64 from row i of the columns x0..x3 to (a0..a3): the three
+    first terms added in order, the fourth (``n_terms`` 4) last. Every low-dimension kernel
+    measures with it, so sampling with a centre pending and the chunk loops that apply it
+    compute the same numbers."""
+    cdef double e0 = <double> x0[i] - a0
+    cdef double e1 = <double> x1[i] - a1
+    cdef double e2 = <double> x2[i] - a2
     cdef double s = e0 * e0 + e1 * e1 + e2 * e2
     cdef double e3
-    if rows == 4:
-        e3 = <double> Xt[3 * n + i] - a3
+    if n_terms == 4:
+        e3 = <double> x3[i] - a3
         s = s + e3 * e3
     return s
 
@@ -142,6 +144,7 @@ cdef void sample_rows_nogil(const floating[::1] sample_weight, const double[::1]
     cdef double target, acc, near, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
     cdef bint found
     cdef const floating* xt = &Xt[0, 0]
+    cdef Py_ssize_t n_cols = Xt.shape[1]
     if pending >= 0:
         a0 = <double> Xt[0, pending]
         a1 = <double> Xt[1, pending]
@@ -162,7 +165,9 @@ cdef void sample_rows_nogil(const floating[::1] sample_weight, const double[::1]
             for i in range(start, stop):
                 near = closest[i]
                 if pending >= 0:
-                    near = fmin2(sq_columns(xt, rows, Xt.shape[1], i, a0, a1, a2, a3), near)
+                    near = fmin2(column_sq(xt, xt + n_cols, xt + 2 * n_cols,
+                                           xt + (rows - 1) * n_cols, i, a0, a1, a2, a3, rows),
+                                 near)
                 acc = acc + <double> sample_weight[i] * near
                 if acc > target:
                     chosen = i
@@ -317,34 +322,13 @@ cdef inline double largest(const double* near, Py_ssize_t m) noexcept nogil:
     return top
 
 
-cdef inline double take_in3(const floating* x0, const floating* x1, const floating* x2,
-                            double* near, Py_ssize_t m, double a0, double a1,
-                            double a2) noexcept nogil:
-    """IN/OUT near[:m] = min(near, distance to (a0, a1, a2)); returns the largest near."""
+cdef inline double take_in(const floating* x0, const floating* x1, const floating* x2,
+                           const floating* x3, double* near, Py_ssize_t m, double a0, double a1,
+                           double a2, double a3, int n_terms) noexcept nogil:
+    """IN/OUT near[:m] = min(near, distance to (a0..a3)); returns the largest near."""
     cdef Py_ssize_t i
-    cdef double e0, e1, e2, dist
     for i in range(m):
-        e0 = <double> x0[i] - a0
-        e1 = <double> x1[i] - a1
-        e2 = <double> x2[i] - a2
-        dist = fmin2(e0 * e0 + e1 * e1 + e2 * e2, near[i])
-        near[i] = dist
-    return largest(near, m)
-
-
-cdef inline double take_in4(const floating* x0, const floating* x1, const floating* x2,
-                            const floating* x3, double* near, Py_ssize_t m, double a0,
-                            double a1, double a2, double a3) noexcept nogil:
-    """``take_in3`` with a fourth column, its term added last."""
-    cdef Py_ssize_t i
-    cdef double e0, e1, e2, e3, dist
-    for i in range(m):
-        e0 = <double> x0[i] - a0
-        e1 = <double> x1[i] - a1
-        e2 = <double> x2[i] - a2
-        e3 = <double> x3[i] - a3
-        dist = fmin2((e0 * e0 + e1 * e1 + e2 * e2) + e3 * e3, near[i])
-        near[i] = dist
+        near[i] = fmin2(column_sq(x0, x1, x2, x3, i, a0, a1, a2, a3, n_terms), near[i])
     return largest(near, m)
 
 
@@ -356,32 +340,15 @@ cdef inline void add_far(const double* weighted, double* lane, Py_ssize_t m) noe
         lane[i] = lane[i] + weighted[i]
 
 
-cdef inline void add_near3(const floating* x0, const floating* x1, const floating* x2,
-                           const floating* weight, const double* near, double* lane,
-                           Py_ssize_t m, double a0, double a1, double a2) noexcept nogil:
+cdef inline void add_near(const floating* x0, const floating* x1, const floating* x2,
+                          const floating* x3, const floating* weight, const double* near,
+                          double* lane, Py_ssize_t m, double a0, double a1, double a2,
+                          double a3, int n_terms) noexcept nogil:
+    """lane[:m] += w·min(closest, distance to the candidate (a0..a3))."""
     cdef Py_ssize_t i
-    cdef double e0, e1, e2, dist
     for i in range(m):
-        e0 = <double> x0[i] - a0
-        e1 = <double> x1[i] - a1
-        e2 = <double> x2[i] - a2
-        dist = e0 * e0 + e1 * e1 + e2 * e2
-        lane[i] = lane[i] + <double> weight[i] * fmin2(dist, near[i])
-
-
-cdef inline void add_near4(const floating* x0, const floating* x1, const floating* x2,
-                           const floating* x3, const floating* weight, const double* near,
-                           double* lane, Py_ssize_t m, double a0, double a1, double a2,
-                           double a3) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef double e0, e1, e2, e3, dist
-    for i in range(m):
-        e0 = <double> x0[i] - a0
-        e1 = <double> x1[i] - a1
-        e2 = <double> x2[i] - a2
-        e3 = <double> x3[i] - a3
-        dist = (e0 * e0 + e1 * e1 + e2 * e2) + e3 * e3
-        lane[i] = lane[i] + <double> weight[i] * fmin2(dist, near[i])
+        lane[i] = lane[i] + <double> weight[i] * fmin2(
+            column_sq(x0, x1, x2, x3, i, a0, a1, a2, a3, n_terms), near[i])
 
 
 cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
@@ -417,10 +384,10 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
         x3 = xt + (rows - 1) * n + c0
         near = closest + c0
         if pending and box_sq(lo, hi, c, p[0], p[1], p[2], p[3]) < chunk_max[c]:
-            if rows == 3:
-                chunk_max[c] = take_in3(x0, x1, x2, near, m, p[0], p[1], p[2])
+            if rows == 3:  # literal term counts: the branch leaves the row loops
+                chunk_max[c] = take_in(x0, x1, x2, x3, near, m, p[0], p[1], p[2], p[3], 3)
             else:
-                chunk_max[c] = take_in4(x0, x1, x2, x3, near, m, p[0], p[1], p[2], p[3])
+                chunk_max[c] = take_in(x0, x1, x2, x3, near, m, p[0], p[1], p[2], p[3], 4)
         weighted_made = False
         for t in range(n_cand):
             a0 = cand[4 * t]
@@ -435,9 +402,9 @@ cdef inline void low_d_block(const floating* xt, Py_ssize_t rows, Py_ssize_t n,
                     weighted_made = True
                 add_far(weighted, lane, m)
             elif rows == 3:
-                add_near3(x0, x1, x2, w + c0, near, lane, m, a0, a1, a2)
+                add_near(x0, x1, x2, x3, w + c0, near, lane, m, a0, a1, a2, a3, 3)
             else:
-                add_near4(x0, x1, x2, x3, w + c0, near, lane, m, a0, a1, a2, a3)
+                add_near(x0, x1, x2, x3, w + c0, near, lane, m, a0, a1, a2, a3, 4)
         c0 = c0 + LOW_D_CHUNK
     # Each candidate's lanes in lane order; the candidates side by side, so that their chains
     # of dependent additions overlap.
@@ -586,70 +553,3 @@ def plusplus_steps(const floating[:, ::1] X, const floating[::1] sample_weight,
             else:
                 closest_pass(X, sample_weight, best, closest, block_pot, False, n_threads)
             indices[c] = best
-
-
-# ---- High dimension: the parts of a step that need no BLAS --------------------------------------
-
-def center_gaps(const floating[:, ::1] X, const Py_ssize_t[::1] center_rows,
-                Py_ssize_t n_centers, const floating[:, ::1] cand_t, double[::1] gap):
-    """OUT: gap[j] = min over candidates of ‖x_center_j − candidate‖, for j < n_centers.
-
-    Feature-order float64 differences (no cancellation), shrunk by a relative 10⁻¹² so that
-    rounding never overestimates a gap.
-    IN: center_rows (k,) row numbers of the centres chosen so far, cand_t (d, t).
-    """
-    cdef Py_ssize_t d = cand_t.shape[0], n_cand = cand_t.shape[1], j, t, f, r
-    cdef double[::1] dist = np.empty(n_cand)
-    cdef double xf, diff, best
-    with nogil:
-        for j in range(n_centers):
-            r = center_rows[j]
-            for t in range(n_cand):
-                dist[t] = 0.0
-            for f in range(d):
-                xf = <double> X[r, f]
-                for t in range(n_cand):
-                    diff = xf - <double> cand_t[f, t]
-                    dist[t] = dist[t] + diff * diff
-            best = dist[0]
-            for t in range(1, n_cand):
-                best = fmin2(dist[t], best)
-            gap[j] = sqrt(best) * (1.0 - 1e-12)
-
-
-cdef inline void product_block(const floating* products, Py_ssize_t n, Py_ssize_t n_cand,
-                               Py_ssize_t choice, int center, const double* x_sq, double c_sq,
-                               const floating* w, double* closest, int* nearest, bint track,
-                               double* block_pot, Py_ssize_t b, Py_ssize_t per) noexcept nogil:
-    cdef Py_ssize_t start = min(n, b * per)
-    cdef Py_ssize_t stop = min(n, start + per)
-    cdef Py_ssize_t i
-    cdef double acc = 0.0, dist
-    for i in range(start, stop):
-        dist = fmax2(x_sq[i] - 2.0 * <double> products[i * n_cand + choice] + c_sq, 0.0)
-        if dist < closest[i]:
-            closest[i] = dist
-            if track:
-                nearest[i] = center
-        acc = acc + <double> w[i] * closest[i]
-    block_pot[b] = acc
-
-
-def product_add_center(const floating[:, ::1] products, Py_ssize_t choice, int center,
-                       const double[::1] x_sq, const double[::1] cand_sq,
-                       const floating[::1] sample_weight, double[::1] closest, int[::1] nearest,
-                       bint track, double[::1] block_pot, int n_threads):
-    """``add_center`` for candidate ``choice`` of ``products`` (n, t), the products of the rows
-    with the candidates, the new centre number ``center``: the distance is
-    ``max(‖x‖² − 2 x·c + ‖c‖², 0)``. IN/OUT closest, and nearest when ``track``; OUT
-    block_pot."""
-    cdef Py_ssize_t n = products.shape[0], n_blocks = block_pot.shape[0], b
-    cdef Py_ssize_t per = rows_per_block(n, n_blocks)
-    cdef double c_sq = cand_sq[choice]
-    cdef int dummy = 0
-    cdef int* near_ptr = &nearest[0] if track else &dummy
-    with nogil:
-        for b in prange(n_blocks, schedule="dynamic", num_threads=n_threads):
-            product_block(&products[0, 0], n, products.shape[1], choice, center, &x_sq[0],
-                          c_sq, &sample_weight[0], &closest[0], near_ptr, track,
-                          &block_pot[0], b, per)

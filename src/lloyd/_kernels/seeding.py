@@ -14,8 +14,9 @@ depend on the number of threads. The parallel kernels take ``n_threads``; the de
 
 from __future__ import annotations
 
-from lloyd._kernels import plusplus
-from lloyd._kernels.plusplus import center_gaps, sample_rows, weighted_row
+from lloyd._kernels import plusplus, seeding_products
+from lloyd._kernels.plusplus import sample_rows, weighted_row
+from lloyd._kernels.seeding_products import center_gaps
 from lloyd._threads import kernel_threads
 
 __all__ = ["add_center", "afkmc2_steps", "candidate_potentials", "candidate_potentials_low_d",
@@ -82,10 +83,10 @@ def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indice
 
 def product_add_center(products, choice, center, x_sq, cand_sq, sample_weight, closest,
                        nearest, track, block_pot, n_threads=0):
-    """``add_center`` from a step's products (``plusplus.product_add_center``)."""
-    plusplus.product_add_center(products, choice, center, x_sq, cand_sq, sample_weight, closest,
-                                nearest, track, block_pot,
-                                _threads(n_threads, products.shape[0]))
+    """``add_center`` from a step's products (``seeding_products.product_add_center``)."""
+    seeding_products.product_add_center(products, choice, center, x_sq, cand_sq, sample_weight,
+                                        closest, nearest, track, block_pot,
+                                        _threads(n_threads, products.shape[0]))
 
 
 def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap,
