@@ -338,15 +338,14 @@ def test_exact_fits_show_iterations(data_npy, capsys):
     assert "iterations" in err and "mini-batches" not in err
 
 
-def test_the_iteration_callback_ticks_once_per_iteration():
+def test_the_progress_callback_ticks_once_per_iteration():
     from lloyd import KMeans
 
     X = np.random.default_rng(0).normal(size=(500, 3))
     for algorithm in ("lloyd", "elkan", "hamerly"):
         ticks = []
         km = KMeans(4, random_state=0, n_init=2, algorithm=algorithm)
-        km._iteration_callback = lambda ticks=ticks: ticks.append(1)
-        km.fit(X)
+        km._fit(X, progress=lambda ticks=ticks: ticks.append(1))
         assert len(ticks) >= km.n_iter_ and len(ticks) > 2
 
 

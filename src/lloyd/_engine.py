@@ -31,7 +31,8 @@ ELKAN_MAX_BOUNDS_BYTES = 256 * 2**20
 
 
 def choose_algorithm(n_samples, n_features, n_clusters, dtype):
-    """The algorithm 'auto' runs for data of this shape (see the README's table).
+    """The algorithm 'auto' runs for data of this shape: the rule the algorithm guide explains
+    (docs/algorithms.md, "Which algorithm runs when"), with the measurements behind each threshold.
 
     - ``n_features <= 4`` (colours, coordinates) and fewer than 256 clusters: 'lloyd', whose
       low-dimension kernel measures every distance directly, four centres a sweep over rows,

@@ -286,7 +286,7 @@ class KMeans(_BaseKMeans):
         if distributed.is_dask_collection(X):
             return self._fit_dask(X, sample_weight)
         # A shim until lloyd.tables passes its progress bar to _fit: remove with that change.
-        return self._fit(X, sample_weight, progress=getattr(self, "_iteration_callback", None))
+        return self._fit(X, sample_weight)
 
     def _fit(self, X, sample_weight=None, *, progress=None):
         """:meth:`fit` on an in-memory X; ``progress()``, when given, is called after every

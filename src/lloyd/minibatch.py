@@ -486,9 +486,3 @@ class _Convergence:
                 print(f"Converged (lack of improvement in inertia) at step {step}/{n_steps}")
             return True
         return False
-
-
-# Shims: lloyd.tables imports these two names from here; the lead removes them once tables
-# imports them from their homes (lloyd._rows.ArrayRows, lloyd._engine.labels_inertia).
-_ArrayRows = ArrayRows
-_labels_inertia = labels_inertia

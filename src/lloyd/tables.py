@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lloyd._engine import labels_inertia
 from lloyd._npy_rows import NpyRows, TableError
 from lloyd._readers import CsvTable, Table, open_table, read_csv
+from lloyd._rows import ArrayRows
 from lloyd._sinks import (
     LabelSink,
     atomic_output,
@@ -80,8 +82,6 @@ class _Dataset:
     or a spooled Parquet/Feather file with ``minibatch``), standardised when asked."""
 
     def __init__(self, table, *, scale, minibatch):
-        from lloyd.minibatch import _ArrayRows
-
         self.table = table
         self.names = table.names
         self.n_rows = table.n_rows
@@ -105,7 +105,7 @@ class _Dataset:
                 self.scaler = StandardScaler(copy=False).fit(X)
                 X = self.scaler.transform(X)
             self.X = X
-            self.rows = _ArrayRows(X)
+            self.rows = ArrayRows(X)
 
     def fit(self, k, *, minibatch, init, n_init, algorithm, batch_size, random_state,
             progress=None):
@@ -118,21 +118,17 @@ class _Dataset:
             return est._fit_rows(self.rows, None, progress)
         est = KMeans(k, init=init, n_init=n_init, algorithm=algorithm,
                      random_state=random_state, copy_x=False)
-        if progress is not None:
-            est._iteration_callback = lambda: progress(None)
-        return est.fit(self.X)
+        return est._fit(self.X, progress=None if progress is None else lambda: progress(None))
 
     def inertia_and_sizes(self, est, sink=None, progress=None):
         """The inertia and cluster sizes of all rows; labels to ``sink`` when streamed."""
         k = len(est.cluster_centers_)
         if not self.streamed:
             return est.inertia_, np.bincount(est.labels_, minlength=k)
-        from lloyd.minibatch import _labels_inertia
-
         centers = est.cluster_centers_
         inertia, sizes = 0.0, np.zeros(k, dtype=np.int64)
         for start, rows in self.rows.chunks():
-            labels, chunk_inertia = _labels_inertia(rows, np.ones(len(rows), rows.dtype), centers)
+            labels, chunk_inertia = labels_inertia(rows, np.ones(len(rows), rows.dtype), centers)
             inertia += chunk_inertia
             sizes += np.bincount(labels, minlength=k)
             if sink is not None:
@@ -399,14 +395,13 @@ def _save_figure(fig, path, *, force):
 
 
 def _plot_clusters(dataset, est, path, *, force):
-    from lloyd.minibatch import _labels_inertia
     from lloyd.plot import plot_clusters
 
     if len(dataset.names) < 2:
         raise TableError("--plot needs at least 2 columns to draw the rows in the plane")
     X = dataset.sample(PLOT_SAMPLE)
     centers = est.cluster_centers_.astype(X.dtype)
-    labels, _ = _labels_inertia(X, np.ones(len(X), X.dtype), centers)
+    labels, _ = labels_inertia(X, np.ones(len(X), X.dtype), centers)
     suffix = " (standardised)" if dataset.scale else ""
     ax = plot_clusters(X, labels, centers,
                        feature_names=[n + suffix for n in dataset.names[:2]],
@@ -431,7 +426,6 @@ def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n
     """
     from sklearn.metrics import silhouette_score
 
-    from lloyd.minibatch import _labels_inertia
 
     check_outputs([plot_path], force=force)
     table = open_table(data, columns=columns, stdin=stdin, stream=minibatch)
@@ -448,7 +442,7 @@ def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n
                                   algorithm=algorithm, batch_size=batch_size,
                                   random_state=random_state)
                 inertia, _ = dataset.inertia_and_sizes(est)
-                labels, _ = _labels_inertia(sample, np.ones(len(sample), sample.dtype),
+                labels, _ = labels_inertia(sample, np.ones(len(sample), sample.dtype),
                                             est.cluster_centers_.astype(sample.dtype))
                 n_labels = len(np.unique(labels))
                 silhouette = (float(silhouette_score(sample, labels))
