@@ -67,23 +67,18 @@ def test_compress_imports_neither_scikit_learn_nor_scipy(tmp_path):
     Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(tmp_path / "a.png")
     found = _loaded(_cli("compress", "a.png", "-k", "8", "-o", "b.png"), tmp_path)
     assert (tmp_path / "b.png").is_file()
-    _assert_only(found, {"numba"} | NUMBA_SCIPY)
-
-
-#: ``lloyd cluster`` still builds its estimators from lloyd.cluster (scikit-learn's base
-#: classes) and reads tables with scikit-learn's scaler: allowed for now, until the table path
-#: runs on the engine (then empty this set).
-CLUSTER_FOR_NOW = {"sklearn", "scipy", "pandas", "pyarrow"}
+    _assert_only(found, set())  # its kernels are compiled ahead of time: no numba either
 
 
 @pytest.mark.slow
-def test_cluster_imports_no_plotting_and_no_dask(tmp_path):
+def test_cluster_imports_only_arrow(tmp_path):
+    """An exact fit of a table runs on the engine: pyarrow reads it, and neither scikit-learn
+    (1-2 s), pandas (which pyarrow's own to_numpy would load) nor numba is imported."""
     rng = np.random.default_rng(0)
     np.savetxt(tmp_path / "t.csv", rng.normal(size=(60, 3)), delimiter=",", header="a,b,c",
                comments="")
     found = _loaded(_cli("cluster", "t.csv", "-k", "3", "--random-state", "0"), tmp_path)
-    extra = set(found["loaded"]) - ({"numba"} | CLUSTER_FOR_NOW)
-    assert not extra, f"imported without being used: {sorted(extra)}"
+    _assert_only(found, {"pyarrow"})
 
 
 def test_the_demo_library_path_imports_neither_scikit_learn_nor_numba(tmp_path):

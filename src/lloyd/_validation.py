@@ -229,3 +229,16 @@ def check_labels(idx, n_samples: int, K: int, *, name: str = "idx"):
             bad = lo if lo < 0 else hi
             raise ValueError(f"{name} values must lie in [0, K) = [0, {K}), found {bad}.")
     return idx
+
+
+#: Runs n_init='auto' makes from random starts, as scikit-learn's KMeans (MiniBatchKMeans: 3).
+KMEANS_N_INIT_RANDOM = 10
+
+
+def resolve_n_init(init, n_init, n_init_random: int) -> int:
+    """The number of runs ``n_init`` asks for: 'auto' is 1 for a k-means++ or AFK-MC² start or
+    an array, ``n_init_random`` for random starts (scikit-learn's rule); a number is itself."""
+    if n_init != "auto":
+        return int(n_init)
+    init_is_array = not isinstance(init, str) and not callable(init)
+    return 1 if init_is_array or init in ("k-means++", "afk-mc2") else n_init_random

@@ -26,6 +26,7 @@ from lloyd._kernels.reductions import all_distances
 from lloyd._options import ALGORITHMS, AUTO, INITS
 from lloyd._runs import fit_weighted
 from lloyd._validation import (
+    KMEANS_N_INIT_RANDOM,
     check_enough_rows,
     check_finite_scale,
     check_init_array,
@@ -33,6 +34,7 @@ from lloyd._validation import (
     check_random_state,
     check_weights,
     reject_sparse,
+    resolve_n_init,
 )
 from lloyd.seeding import init_centroids
 
@@ -46,7 +48,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
     #: The values ``algorithm`` may take (None: the estimator has no such parameter).
     _algorithms = None
     #: What n_init='auto' means for a 'random' or callable init.
-    _auto_n_init_random = 10
+    _auto_n_init_random = KMEANS_N_INIT_RANDOM
 
     # ------------------------------------------------------------------ validation
 
@@ -82,11 +84,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     def _effective_n_init(self):
         init_is_array = not isinstance(self.init, str) and not callable(self.init)
-        if self.n_init == "auto":
-            n_init = (1 if init_is_array or self.init in ("k-means++", "afk-mc2")
-                      else self._auto_n_init_random)
-        else:
-            n_init = int(self.n_init)
+        n_init = resolve_n_init(self.init, self.n_init, self._auto_n_init_random)
         if init_is_array and n_init != 1:
             warnings.warn(
                 "Explicit initial center position passed: performing only one init in "

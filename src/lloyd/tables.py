@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from lloyd._engine import labels_inertia
 from lloyd._npy_rows import NpyRows, TableError
 from lloyd._readers import CsvTable, Table, open_table, read_csv
 from lloyd._rows import ArrayRows
+from lloyd._runs import fit_weighted
 from lloyd._sinks import (
     LabelSink,
     atomic_output,
@@ -30,6 +32,7 @@ from lloyd._sinks import (
     write_array,
     write_labels,
 )
+from lloyd._validation import KMEANS_N_INIT_RANDOM, resolve_n_init
 
 __all__ = [
     "ClusterReport",
@@ -77,6 +80,16 @@ def _check_k(k, n_rows):
         )
 
 
+class _ExactFit(NamedTuple):
+    """An exact fit's results, named as KMeans's fitted attributes."""
+
+    cluster_centers_: np.ndarray
+    labels_: np.ndarray
+    inertia_: float
+    n_iter_: int
+    algorithm_: str
+
+
 class _Dataset:
     """The rows to cluster, in memory (a Table, or a .npy for exact k-means) or streamed (a .npy
     or a spooled Parquet/Feather file with ``minibatch``), standardised when asked."""
@@ -109,16 +122,23 @@ class _Dataset:
 
     def fit(self, k, *, minibatch, init, n_init, algorithm, batch_size, random_state,
             progress=None):
-        from lloyd.cluster import KMeans
-        from lloyd.minibatch import MiniBatchKMeans
-
         if minibatch:
+            from lloyd.minibatch import MiniBatchKMeans  # an estimator: imports scikit-learn
+
             est = MiniBatchKMeans(k, init=init, n_init=n_init, batch_size=batch_size,
                                   random_state=random_state, compute_labels=not self.streamed)
             return est._fit_rows(self.rows, None, progress)
-        est = KMeans(k, init=init, n_init=n_init, algorithm=algorithm,
-                     random_state=random_state, copy_x=False)
-        return est._fit(self.X, progress=None if progress is None else lambda: progress(None))
+        # The exact fit runs on the engine, as KMeans.fit would on these validated rows, so
+        # that a table (of any size) is clustered without importing scikit-learn (1-2 s).
+        X = self.X
+        if not (X.flags.c_contiguous and X.flags.writeable):  # centred in place by the fit
+            X = np.array(X, order="C")
+        run, algorithm = fit_weighted(
+            X, np.ones(len(X), X.dtype), k, init=init,
+            n_init=resolve_n_init(init, n_init, KMEANS_N_INIT_RANDOM), algorithm=algorithm,
+            random_state=random_state,
+            progress=None if progress is None else lambda: progress(None))
+        return _ExactFit(run.centers, run.labels, float(run.inertia), run.n_iter, algorithm)
 
     def inertia_and_sizes(self, est, sink=None, progress=None):
         """The inertia and cluster sizes of all rows; labels to ``sink`` when streamed."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds
+from lloyd._kernels.common import block_bounds
+from lloyd._kernels.layout import CHUNK
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})

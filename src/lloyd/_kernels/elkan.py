@@ -10,15 +10,13 @@ import numpy as np
 from numba import njit, prange
 
 from lloyd._kernels.common import (
-    CHANGES,
-    FULL,
-    LABELS_ONLY,
     add_share,
     block_bounds,
     move_share,
     rounding_tie,
     sqdist_feature_order,
 )
+from lloyd._kernels.layout import CHANGES, FULL, LABELS_ONLY
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})

@@ -24,10 +24,6 @@ import numpy as np
 from numba import njit, prange
 
 from lloyd._kernels.common import (
-    CHANGES,
-    CHUNK,
-    FULL,
-    LABELS_ONLY,
     add_share,
     block_bounds,
     move_share,
@@ -36,6 +32,7 @@ from lloyd._kernels.common import (
     sqdist_feature_order,
 )
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
+from lloyd._kernels.layout import CHANGES, CHUNK, FULL, LABELS_ONLY
 
 
 @njit(nogil=True, cache=True)

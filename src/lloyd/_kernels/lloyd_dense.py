@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds, rounding_tie, row_sq
+from lloyd._kernels.common import block_bounds, rounding_tie, row_sq
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
+from lloyd._kernels.layout import CHUNK
 
 
 @njit(nogil=True, cache=True, parallel=True)

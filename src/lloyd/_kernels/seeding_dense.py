@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import CHUNK, block_bounds
+from lloyd._kernels.common import block_bounds
+from lloyd._kernels.layout import CHUNK
 
 #: A chunk with at most this fraction of its rows left after pruning multiplies them one by
 #: one instead of calling BLAS on the whole chunk. One thread, 256 rows a chunk, ms a pass of
