@@ -104,7 +104,43 @@ def test_changed_counts_only_labels_that_moved():
     assert changed == 17
 
 
-def test_thread_count_follows_the_work():
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    """The thread rule's decisions as on a machine no other process keeps busy."""
+    from lloyd import _threads
+
+    monkeypatch.setattr(_threads, "others_running", lambda: 0)
+
+
+def test_busy_cores_are_left_to_their_processes(monkeypatch):
+    """A parallel region waits for its slowest thread: no more threads than the cores other
+    processes leave idle, never fewer than one, and a pinned count is kept as it is."""
+    from lloyd import _threads
+    from lloyd._threads import limit_threads
+
+    monkeypatch.setattr(_threads, "_cores", lambda: 4)
+    big = 10**12
+    with threadpool_limits(limits=4, user_api="openmp"):
+        for others, expected in ((0, 4), (1, 3), (3, 1), (4, 1), (9, 1)):
+            monkeypatch.setattr(_threads, "others_running", lambda others=others: others)
+            assert kernel_threads(big) == expected
+            assert kernel_threads(None) == expected
+            assert kernel_threads(MIN_WORK_PER_THREAD) == 1  # too small to ask
+        with limit_threads(2):
+            assert kernel_threads(big) == 2
+
+
+def test_others_running_reads_this_machine():
+    """On Linux the count comes from /proc and is cached; it is never negative."""
+    from lloyd import _threads
+
+    _threads._busy["at"] = -1.0
+    first = _threads.others_running()
+    assert first >= 0
+    assert _threads.others_running() == first  # within BUSY_TTL: the cached count
+
+
+def test_thread_count_follows_the_work(quiet_machine):
     """No parallel region for a pass below MIN_WORK_PER_THREAD distances a thread; the rest
     share the work up to OpenMP's limit, which threadpoolctl sets as it does scikit-learn's."""
     with threadpool_limits(limits=2, user_api="openmp"):
@@ -117,7 +153,7 @@ def test_thread_count_follows_the_work():
         assert kernel_threads(None) == 1
 
 
-def test_limit_threads_pins_both_kinds_of_kernel():
+def test_limit_threads_pins_both_kinds_of_kernel(quiet_machine):
     """Dask workers and small mini-batch steps pin every kernel to one thread, numba's and the
     ahead-of-time ones alike, and get the previous counts back after."""
     import numba

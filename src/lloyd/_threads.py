@@ -11,7 +11,9 @@ user_api="openmp")``, as for scikit-learn's compiled k-means); numba's kernels o
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import time
 
 from lloyd._kernels.blocks import openmp_max_threads
 
@@ -29,12 +31,58 @@ SERIAL_WORK = 2**23
 #: A thread count every kernel uses while ``limit_threads`` is in force (None: not pinned).
 _pinned: int | None = None
 
+#: How long a count of the busy cores is reused: reading it costs ~50 µs, and a fit runs
+#: hundreds of passes.
+BUSY_TTL = 0.05
+_busy = {"at": -1.0, "others": 0}
+
+
+def _task_running(stat_path: str) -> bool:
+    with open(stat_path, "rb") as f:
+        stat = f.read()
+    return stat[stat.rindex(b")") + 2: stat.rindex(b")") + 3] == b"R"
+
+
+def others_running() -> int:
+    """How many runnable tasks of other processes the system has now (Linux: /proc/loadavg's
+    count less this process's running threads; 0 where it cannot be read), counted at most
+    every BUSY_TTL seconds."""
+    now = time.monotonic()
+    if now - _busy["at"] < BUSY_TTL:
+        return _busy["others"]
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+        own = sum(_task_running(f"{task.path}/stat") for task in os.scandir("/proc/self/task"))
+        others = max(0, running - own)
+    except (OSError, ValueError, IndexError):
+        others = 0
+    _busy.update(at=now, others=others)
+    return others
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
 
 def kernel_threads(work: int | None) -> int:
     """Threads for an ahead-of-time pass of ``work`` distance evaluations or values read (None:
-    as many as allowed): one per MIN_WORK_PER_THREAD, at most OpenMP's limit or the pinned
-    count."""
-    allowed = _pinned if _pinned is not None else max(1, int(openmp_max_threads()))
+    as many as allowed).
+
+    One per MIN_WORK_PER_THREAD, at most OpenMP's limit or the pinned count, and, unless pinned,
+    no more than the cores other processes leave idle: a parallel region ends when its slowest
+    thread does, and a thread that shares its core with a busy process waits a time slice for
+    it (with one busy process per core, two threads ran a palette pass 3-6x slower than one).
+    """
+    if _pinned is not None:
+        allowed = _pinned
+    else:
+        allowed = max(1, int(openmp_max_threads()))
+        if allowed > 1 and (work is None or work >= 2 * MIN_WORK_PER_THREAD):
+            allowed = max(1, min(allowed, _cores() - others_running()))
     if work is None:
         return allowed
     return max(1, min(allowed, int(work) // MIN_WORK_PER_THREAD))
