@@ -137,8 +137,16 @@ def is_same_clustering(labels1, labels2, n_clusters):
 
 
 def farthest(distances, m):
-    """Positions of the ``m`` largest ``distances``, largest first, ties by position."""
-    return np.argsort(-distances, kind="stable")[:m]
+    """Positions of the ``m`` largest ``distances``, largest first, ties by position, among
+    the positive ones only: fewer than ``m`` when fewer rows lie away from their centre.
+
+    A row at distance 0 already sits on a centre: an empty cluster moved onto it would be a
+    second copy of that centre, emptied again by the next assignment (ties go to the first),
+    and moved again, so that a fit of data with fewer distinct rows than clusters never
+    settled. Such clusters stay empty where they are, as scikit-learn's do.
+    """
+    order = np.argsort(-distances, kind="stable")[:m]
+    return order[distances[order] > 0]
 
 
 def move_to_empty(sums, weights, empty, rows):
