@@ -21,6 +21,7 @@ _EXPORTS = {
     "KMeans": "lloyd.cluster",
     "MiniBatchKMeans": "lloyd.minibatch",
     "kmeans_plusplus": "lloyd.seeding",
+    "k_means": "lloyd.cluster",
     "afkmc2": "lloyd.seeding",
     "load_sample_2d": "lloyd.datasets",
     "load_sample_image": "lloyd.datasets",
@@ -46,6 +47,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     # the engine
     "KMeans",
     "MiniBatchKMeans",
+    "k_means",
     "kmeans_plusplus",
     "afkmc2",
     # data
@@ -62,7 +64,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
 
 if TYPE_CHECKING:  # pragma: no cover
     from lloyd import plot
-    from lloyd.cluster import KMeans
+    from lloyd.cluster import KMeans, k_means
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
     from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
     from lloyd.minibatch import MiniBatchKMeans

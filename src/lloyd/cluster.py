@@ -38,7 +38,7 @@ from lloyd._validation import (
 )
 from lloyd.seeding import init_centroids
 
-__all__ = ["KMeans", "choose_algorithm"]
+__all__ = ["KMeans", "choose_algorithm", "k_means"]
 
 
 class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -73,8 +73,9 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 "The 'init' parameter must be 'k-means++', 'afk-mc2', 'random', a callable or "
                 f"an array of shape (n_clusters, n_features), got {init!r}."
             )
-        if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral):
-            raise ValueError(f"The 'verbose' parameter must be an int >= 0, got {self.verbose!r}.")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # bools too
+            raise ValueError(
+                f"The 'verbose' parameter must be an int >= 0 or a bool, got {self.verbose!r}.")
 
     def _check_test_data(self, X):
         reject_sparse(X)
@@ -196,8 +197,8 @@ class KMeans(_BaseKMeans):
     tol : float, default=1e-4
         A run stops when the sum of squared centre shifts falls to ``tol`` times the mean
         variance of the features, or when no label changes (strict convergence).
-    verbose : int, default=0
-        Print the inertia at every iteration when positive.
+    verbose : int or bool, default=0
+        Print the inertia at every iteration when positive (True is 1).
     random_state : int, RandomState instance or None, default=None
         Makes seeding, and so the whole fit, repeatable.
     copy_x : bool, default=True
@@ -345,3 +346,48 @@ class KMeans(_BaseKMeans):
         self.labels_ = fitted.labels
         self._warn_if_fewer_clusters(fitted.n_distinct)
         return self
+
+
+def k_means(X, n_clusters, *, sample_weight=None, init="k-means++", n_init="auto",
+            max_iter=300, verbose=False, tol=1e-4, random_state=None, copy_x=True,
+            algorithm="lloyd", return_n_iter=False):
+    """k-means clustering as a function: scikit-learn's ``sklearn.cluster.k_means``.
+
+    Fits :class:`KMeans` with these parameters (``algorithm`` defaults to 'lloyd', as
+    scikit-learn's function does) and returns what it found.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : array-like of shape (n_samples,), default=None
+    init, n_init, max_iter, verbose, tol, random_state, copy_x, algorithm
+        As for :class:`KMeans`.
+    return_n_iter : bool, default=False
+        Also return the number of iterations of the best run.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+    label : ndarray of shape (n_samples,)
+    inertia : float
+    best_n_iter : int
+        Only when ``return_n_iter``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lloyd.cluster import k_means
+    >>> X = np.array([[1.0, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centroid, label, inertia = k_means(X, n_clusters=2, n_init="auto", random_state=0)
+    >>> sorted(centroid.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    >>> float(inertia)
+    16.0
+    """
+    est = KMeans(n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter,
+                 verbose=verbose, tol=tol, random_state=random_state, copy_x=copy_x,
+                 algorithm=algorithm).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_

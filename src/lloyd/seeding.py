@@ -52,7 +52,8 @@ BLAS_SEEDING_MIN_FEATURES = 16
 PRUNED_SEEDING_MIN_FEATURES = 64
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_local_trials=None):
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None,
+                    n_local_trials=None):
     """Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with local trials).
 
     The first centre is a row drawn with probability proportional to its weight. Each next centre
@@ -67,6 +68,9 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
         The number of centres, ``1 <= n_clusters <= n_samples``.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights; None means all ones.
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Accepted for scikit-learn's signature and checked for its shape; the squared row norms
+        lloyd needs are computed in its compiled passes.
     random_state : int, RandomState instance or None, default=None
     n_local_trials : int, default=None
         Candidates per step; None means ``2 + int(ln(n_clusters))``.
@@ -89,6 +93,10 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0], name="n_clusters")
     sample_weight = check_weights(sample_weight, X)
+    if x_squared_norms is not None and np.shape(x_squared_norms) != (X.shape[0],):
+        raise ValueError(
+            f"The length of x_squared_norms {np.shape(x_squared_norms)} should be equal to the "
+            f"length of n_samples ({X.shape[0]},): one squared norm per row of X.")
     if n_local_trials is not None:
         if isinstance(n_local_trials, bool) or not isinstance(n_local_trials, (int, np.integer)):
             raise ValueError(f"n_local_trials must be an integer >= 1, got {n_local_trials!r}.")
