@@ -9,6 +9,8 @@ MODULES = [
     "lloyd.steps",
     "lloyd.datasets",
     "lloyd.plot",
+    "lloyd._plot_choose_k",
+    "lloyd._plot_images",
     "lloyd.cluster",
     "lloyd.seeding",
     "lloyd.color",

@@ -334,14 +334,16 @@ def test_elbow_k1_is_the_total_variance_and_k3_is_the_elbow(sample, tmp_path):
 
 
 def test_elbow_keeps_the_best_random_start():
+    from lloyd._plot_choose_k import _best_of_random_starts
+
     # Two far pairs and a middle point: one random start can be poor, the best of many is not.
     X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0], [5.0, 0.5]])
     rng = np.random.default_rng(0)
     single = [
-        lplot._best_of_random_starts(X, 2, n_init=1, max_iters=10, rng=rng)[2] for _ in range(20)
+        _best_of_random_starts(X, 2, n_init=1, max_iters=10, rng=rng)[2] for _ in range(20)
     ]
-    best = lplot._best_of_random_starts(X, 2, n_init=20, max_iters=10,
-                                        rng=np.random.default_rng(0))
+    best = _best_of_random_starts(X, 2, n_init=20, max_iters=10,
+                                  rng=np.random.default_rng(0))
     assert best[2] == pytest.approx(min(single))
     assert lloyd.compute_distortion(X, best[1], best[0]) == pytest.approx(best[2])
 

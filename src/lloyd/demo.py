@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lloyd._plot_base import save_figure
 from lloyd.datasets import load_sample_2d, load_sample_image
 from lloyd.steps import kmeans_init_centroids, run_kmeans
 
@@ -98,7 +99,8 @@ def run_demo(
     _, _, history = run_kmeans(X, INITIAL_CENTROIDS, max_iters, return_history=True)
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
     plot_progress(X, history, ax=ax)
-    figures["progress"] = _save(fig, out / "progress.png")
+    # The demo owns its folder: a second run replaces its figures (each written atomically).
+    figures["progress"] = save_figure(fig, out / "progress.png", overwrite=True)
     # The same run as an animation, one frame per half-step (assign, move centroids).
     figures["animation"] = animate_progress(X, history, out / "progress.gif")
 
@@ -118,7 +120,7 @@ def run_demo(
         title = f"Run {i + 1}: distortion {distortions[i]:.6f}\n({verdict})"
         plot_progress(X, h, ax=ax, title=title)
     fig.suptitle("Random initialisation: three runs, keep the one with the lowest distortion")
-    figures["random_inits"] = _save(fig, out / "random_inits.png")
+    figures["random_inits"] = save_figure(fig, out / "random_inits.png", overwrite=True)
 
     # 3. The photo: pixels scaled to [0, 1] are 3-D points; k-means finds n_colors of them.
     image = load_sample_image()
@@ -132,13 +134,13 @@ def run_demo(
         titles=("Original (24 bits per pixel)",
                 f"Compressed with {n_colors} colours ({bpp} bits per pixel)"),
     )
-    figures["compression"] = _save(fig, out / "compression.png")
+    figures["compression"] = save_figure(fig, out / "compression.png", overwrite=True)
 
     # 4. Choosing K: the distortion falls sharply up to K = 3, then slowly (the elbow). Its own
     # seed, so the random starts above do not depend on it.
     fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
     plot_elbow(X, range(1, 11), random_state=random_state, ax=ax)
-    figures["elbow"] = _save(fig, out / "elbow.png")
+    figures["elbow"] = save_figure(fig, out / "elbow.png", overwrite=True)
 
     report = DemoReport(
         n_iter=history.n_iter,
@@ -153,10 +155,3 @@ def run_demo(
     report.seconds = time.perf_counter() - start
     return report
 
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

@@ -2,6 +2,9 @@
 
 matplotlib is imported inside the functions, so importing lloyd (or this module) never pulls it in.
 Each function draws into the ``ax`` it is given, or into a new figure, and returns what it drew on.
+This module holds the figures of k-means step by step and of clusters in the plane; those for
+choosing K and for colours live in :mod:`lloyd._plot_choose_k` and :mod:`lloyd._plot_images`, and
+every one of them is reached here, as ``lloyd.plot.<name>``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ import numbers
 from pathlib import Path
 
 import numpy as np
+
+from lloyd._plot_base import check_X, cluster_colors, new_axes, padded_limits, to_plane
+from lloyd._plot_choose_k import plot_elbow, plot_inertia_by_k, plot_silhouette
+from lloyd._plot_images import plot_colors_3d, plot_comparison, plot_palette
 
 __all__ = [
     "animate_progress",
@@ -25,36 +32,11 @@ __all__ = [
     "plot_voronoi",
 ]
 
-#: A qualitative, colour-blind-friendly colour cycle for clusters (matplotlib's tab10).
-_CLUSTER_CMAP = "tab10"
-
 #: Colour of examples that are not assigned to any cluster yet (the first animation frame).
 _UNASSIGNED_COLOR = "0.6"
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def _axes(ax, **subplot_kw):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        # constrained layout keeps room for two-line labels and titles
-        _, ax = plt.subplots(**{"layout": "constrained", **subplot_kw})
-    return ax.figure, ax
-
-
-def _cluster_colors(n):
-    import matplotlib as mpl
-
-    cmap = mpl.colormaps[_CLUSTER_CMAP if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
-def _check_X(X, *, name="X"):
-    from lloyd._validation import check_data
-
-    return check_data(X, name=name, dtype=(np.float64,))
 
 
 def _check_order(X, history, func):
@@ -94,55 +76,6 @@ def _check_history(history, X):
     return centroids, labels
 
 
-def _pca_2d(X):
-    """The mean, the first two principal axes of X (shape (2, n)) and their variance ratios.
-
-    Computed with numpy's SVD of the centred data. Each axis's sign is fixed so that its largest
-    loading is positive, so the same data always gives the same picture.
-    """
-    mean = X.mean(axis=0)
-    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
-    components = np.zeros((2, X.shape[1]))
-    components[: min(2, len(vt))] = vt[:2]
-    rows = np.arange(2)
-    signs = np.sign(components[rows, np.abs(components).argmax(axis=1)])
-    components *= np.where(signs == 0, 1.0, signs)[:, None]
-    variance = s**2
-    ratios = np.zeros(2)
-    if variance.sum() > 0:
-        ratios[: min(2, len(variance))] = variance[:2] / variance.sum()
-    return mean, components, ratios
-
-
-def _plane(X, centroids):
-    """Points and centroids in the plane, and axis labels (with a note when PCA was needed).
-
-    ``centroids`` has shape (..., n); the result keeps the leading shape with n replaced by 2.
-    """
-    n = X.shape[1]
-    if n < 2:
-        raise ValueError(
-            f"X must have at least 2 features to be drawn in the plane, got {n}; "
-            "add a second feature or plot the 1-D values with a histogram."
-        )
-    if n == 2:
-        return X, centroids, ("$x_1$", "$x_2$")
-    mean, components, ratios = _pca_2d(X)
-    # The note rides on the x label, where the layout keeps room for it and nothing covers it.
-    xlabels = (
-        f"PC 1 ({100 * ratios[0]:.0f}% of variance)\n"
-        f"{n}-D data projected onto its first two principal components",
-        f"PC 2 ({100 * ratios[1]:.0f}% of variance)",
-    )
-    return (X - mean) @ components.T, (centroids - mean) @ components.T, xlabels
-
-
-def _limits(points):
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
-    return (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
-
-
 def _draw_state(ax, X2, labels, paths, *, title, axis_labels, limits=None, legend_loc="best"):
     """Draw examples (coloured by ``labels``, grey when None) and the centroid ``paths``.
 
@@ -151,7 +84,7 @@ def _draw_state(ax, X2, labels, paths, *, title, axis_labels, limits=None, legen
     axes, where it stays put and covers nothing (for animations).
     """
     K = paths.shape[1]
-    colors = _cluster_colors(K)
+    colors = cluster_colors(K)
     if labels is None:
         ax.scatter(X2[:, 0], X2[:, 1], s=14, color=_UNASSIGNED_COLOR, edgecolors="none",
                    label="examples (not assigned yet)")
@@ -175,28 +108,6 @@ def _draw_state(ax, X2, labels, paths, *, title, axis_labels, limits=None, legen
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     else:
         ax.legend(loc=legend_loc, fontsize="small", framealpha=0.8)
-
-
-def _to_unit_rgb(colors, *, name):
-    """RGB values as floats in [0, 1]: integers are read as 0..255, floats must lie in [0, 1]."""
-    colors = np.asarray(colors)
-    if colors.dtype.kind in "ui" or colors.dtype.kind == "b":
-        if colors.dtype.kind != "b" and colors.size and (colors.min() < 0 or colors.max() > 255):
-            raise ValueError(
-                f"{name} holds integers outside [0, 255] (min {colors.min()}, max {colors.max()})."
-            )
-        return colors / 255.0
-    if colors.dtype.kind != "f":
-        raise ValueError(f"{name} must hold numbers, got dtype {colors.dtype}.")
-    if colors.size and not np.all(np.isfinite(colors)):
-        raise ValueError(f"{name} holds NaN or infinite values.")
-    # A mean of values in [0, 1] can overshoot by a rounding error; more than that is a mistake.
-    if colors.size and (colors.min() < -1e-6 or colors.max() > 1 + 1e-6):
-        raise ValueError(
-            f"{name} holds floats outside [0, 1] (min {colors.min():.4g}, max {colors.max():.4g}); "
-            f"floats are read as [0, 1] RGB, so divide 0..255 values by 255."
-        )
-    return np.clip(colors.astype(float, copy=False), 0.0, 1.0)
 
 
 # ------------------------------------------------------------------- k-means, step by step
@@ -237,7 +148,7 @@ def plot_progress(X, history, *, iteration=None, ax=None, title=None):
     'Iteration 10: distortion 0.8349'
     """
     _check_order(X, history, "plot_progress")
-    X = _check_X(X)
+    X = check_X(X)
     centroids, labels = _check_history(history, X)
     n_iter = centroids.shape[0] - 1
     if iteration is None:
@@ -248,8 +159,8 @@ def plot_progress(X, history, *, iteration=None, ax=None, title=None):
         t = int(iteration)
     if not 0 <= t <= n_iter:
         raise ValueError(f"iteration={iteration} must lie in [0, n_iter] = [0, {n_iter}].")
-    X2, paths, axis_labels = _plane(X, centroids)
-    _, ax = _axes(ax)
+    X2, paths, axis_labels = to_plane(X, centroids)
+    _, ax = new_axes(ax)
     if title is None:
         title = f"Iteration {t}: distortion {float(history.distortion[t]):.4f}"
     _draw_state(ax, X2, labels[t], paths[: t + 1], title=title, axis_labels=axis_labels)
@@ -329,7 +240,7 @@ def animate_progress(X, history, path, *, fps=1.5, dpi=80, figsize=(8.0, 5.0)) -
     from matplotlib import animation
 
     _check_order(X, history, "animate_progress")
-    X = _check_X(X)
+    X = check_X(X)
     centroids, _ = _check_history(history, X)
     if not (isinstance(fps, numbers.Real) and fps > 0):
         raise ValueError(f"fps must be a number > 0, got {fps!r}.")
@@ -349,9 +260,9 @@ def animate_progress(X, history, path, *, fps=1.5, dpi=80, figsize=(8.0, 5.0)) -
             f"path={str(path)!r} must end in .gif or .mp4, got suffix {path.suffix!r}."
         )
 
-    X2, paths, axis_labels = _plane(X, centroids)
+    X2, paths, axis_labels = to_plane(X, centroids)
     # Fixed limits over every frame, so the view does not jump while the centroids move.
-    limits = _limits(np.concatenate([X2, paths.reshape(-1, 2)]))
+    limits = padded_limits(np.concatenate([X2, paths.reshape(-1, 2)]))
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     try:
         with writer.saving(fig, str(path), dpi):
@@ -407,7 +318,7 @@ def plot_voronoi(X, centroids, *, labels=None, ax=None, resolution=300, title=No
     from lloyd._validation import check_centroids, check_labels
     from lloyd.steps import _find_closest_centroids
 
-    X = _check_X(X)
+    X = check_X(X)
     if X.shape[1] != 2:
         raise ValueError(
             f"X must have shape (m, 2) for decision regions in the plane, got {X.shape}."
@@ -422,12 +333,12 @@ def plot_voronoi(X, centroids, *, labels=None, ax=None, resolution=300, title=No
             or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}.")
 
-    (x0, x1), (y0, y1) = _limits(np.concatenate([X, centroids]))
+    (x0, x1), (y0, y1) = padded_limits(np.concatenate([X, centroids]))
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
     regions = _find_closest_centroids(grid, centroids).reshape(resolution, resolution)
-    colors = np.array(_cluster_colors(K))
-    _, ax = _axes(ax)
+    colors = np.array(cluster_colors(K))
+    _, ax = new_axes(ax)
     ax.imshow(colors[regions], extent=(x0, x1, y0, y1), origin="lower", alpha=0.25,
               interpolation="nearest")
     for k in range(K):
@@ -477,7 +388,7 @@ def plot_distortion(history, *, ax=None, title=None):
             "history must be the KMeansHistory returned by run_kmeans(..., return_history=True) "
             f"(its distortion a 1-D array), got {type(history).__name__}."
         )
-    _, ax = _axes(ax)
+    _, ax = new_axes(ax)
     ax.plot(np.arange(distortion.size), distortion, "-o", color="C0", ms=5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("iteration (number of update steps)")
@@ -487,363 +398,12 @@ def plot_distortion(history, *, ax=None, title=None):
     return ax
 
 
-# -------------------------------------------------------------------------- choosing K
-
-
-def _best_of_random_starts(X, K, *, n_init, max_iters, rng):
-    """Cluster X into K groups: the lowest distortion over ``n_init`` random starts.
-
-    The elbow's only contact with the clustering, on lloyd's engine. Assumes validated float64 X.
-    Returns (centroids, labels, distortion).
-    """
-    from lloyd.cluster import KMeans
-
-    seed = int(rng.integers(2**31 - 1))
-    km = KMeans(K, init="random", n_init=n_init, max_iter=max_iters, tol=0,
-                random_state=seed).fit(X)
-    return km.cluster_centers_, km.labels_, km.inertia_ / X.shape[0]
-
-
-def plot_elbow(X, k_range=range(1, 11), *, n_init=5, max_iters=30, random_state=0, ax=None,
-               title=None):
-    """Distortion against the number of clusters K, to look for an *elbow*.
-
-    The distortion always falls as K grows (K = m gives 0); the K after which it falls much
-    more slowly is a reasonable choice. For each K, :class:`lloyd.KMeans` runs from ``n_init``
-    random starts (distinct rows of X) and the lowest distortion is kept.
-
-    Parameters
-    ----------
-    X : array-like of shape (m, n)
-    k_range : iterable of int, default=range(1, 11)
-        The values of K to try, each in ``[1, m]``.
-    n_init : int, default=5
-        Random starts per K.
-    max_iters : int, default=30
-        Iterations per run.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed of the random starts.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Default: "Elbow method: distortion against K".
-
-    Returns
-    -------
-    ax : matplotlib Axes
-        One line; its data are K and the best distortion for that K.
-
-    Examples
-    --------
-    >>> import lloyd
-    >>> from lloyd.plot import plot_elbow
-    >>> X, _ = lloyd.load_sample_2d()
-    >>> ax = plot_elbow(X, range(1, 6))
-    >>> ax.lines[0].get_xdata().tolist()
-    [1, 2, 3, 4, 5]
-    """
-    from lloyd._validation import check_n_clusters
-
-    X = _check_X(X)
-    try:
-        ks = [int(k) if isinstance(k, numbers.Integral) and not isinstance(k, bool) else k
-              for k in k_range]
-    except TypeError:
-        raise ValueError(f"k_range must be an iterable of integers, got {k_range!r}.") from None
-    if not ks:
-        raise ValueError(f"k_range must hold at least one value of K, got {k_range!r}.")
-    for k in ks:
-        check_n_clusters(k, X.shape[0], name="every K in k_range")
-    for name, value, low in (("n_init", n_init, 1), ("max_iters", max_iters, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    rng = np.random.default_rng(random_state)
-    distortions = [
-        _best_of_random_starts(X, k, n_init=n_init, max_iters=max_iters, rng=rng)[2] for k in ks
-    ]
-    from matplotlib.ticker import MaxNLocator
-
-    _, ax = _axes(ax)
-    ax.plot(ks, distortions, "-o", color="C0", ms=5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("number of clusters K")
-    ax.set_ylabel(f"distortion J (best of {n_init} random starts)")
-    ax.set_title(title if title is not None else "Elbow method: distortion against K")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def plot_silhouette(X, labels, *, ax=None, title=None):
-    r"""The silhouette of every example, grouped by cluster, and their mean.
-
-    The silhouette of example i is :math:`s(i) = (b_i - a_i) / \max(a_i, b_i)`, where
-    :math:`a_i` is its mean distance to the other examples of its cluster and :math:`b_i` its
-    mean distance to the examples of the nearest other cluster: near 1, well inside its cluster;
-    near 0, on a border; negative, probably in the wrong cluster. Computed with scikit-learn's
-    ``silhouette_samples`` and ``silhouette_score`` (time and memory grow as m²).
-
-    Parameters
-    ----------
-    X : array-like of shape (m, n)
-    labels : array-like of shape (m,)
-        The cluster of each example; between 2 and ``m - 1`` distinct values.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Default: the number of clusters and the mean silhouette.
-
-    Returns
-    -------
-    ax : matplotlib Axes
-        One filled band per cluster (in ``ax.collections``), labelled by its cluster, and one
-        dashed line, the mean.
-
-    Examples
-    --------
-    >>> import lloyd
-    >>> from lloyd.plot import plot_silhouette
-    >>> X, _ = lloyd.load_sample_2d()
-    >>> _, labels = lloyd.run_kmeans(X, [[3, 3], [6, 2], [8, 5]])
-    >>> len(plot_silhouette(X, labels).collections)
-    3
-    """
-    from sklearn.metrics import silhouette_samples, silhouette_score
-
-    X = _check_X(X)
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"labels must have shape ({X.shape[0]},), one label per row of X, "
-            f"got shape {labels.shape}."
-        )
-    clusters = np.unique(labels)
-    if not 2 <= clusters.size <= X.shape[0] - 1:
-        raise ValueError(
-            f"labels has {clusters.size} distinct clusters; the silhouette needs between 2 and "
-            f"n_samples - 1 = {X.shape[0] - 1}."
-        )
-    values = silhouette_samples(X, labels)
-    score = silhouette_score(X, labels)
-    colors = _cluster_colors(clusters.size)
-    _, ax = _axes(ax)
-    gap = max(2, X.shape[0] // 50)
-    y = gap
-    for i, k in enumerate(clusters):
-        s = np.sort(values[labels == k])
-        ax.fill_betweenx(np.arange(y, y + s.size), 0, s, color=colors[i], alpha=0.85,
-                         edgecolor="none")
-        ax.text(-0.02, y + s.size / 2, f"cluster {k}", ha="right", va="center",
-                fontsize="small")
-        y += s.size + gap
-    # Headroom above the bands for the label of the mean, so it covers no band.
-    top = y + 3 * gap
-    ax.axvline(score, color="black", linestyle="--", lw=1.2, label="mean silhouette")
-    ax.text(score, top - gap, f" mean {score:.3f}", ha="left", va="top", fontsize="small")
-    ax.set_xlim(min(-0.25, float(values.min()) - 0.05), 1.0)
-    ax.set_ylim(0, top)
-    ax.set_yticks([])
-    ax.set_xlabel("silhouette coefficient s(i)")
-    ax.set_ylabel("examples, grouped by cluster")
-    ax.set_title(
-        title if title is not None
-        else f"Silhouette, K = {clusters.size}: mean {score:.3f}"
-    )
-    return ax
-
-
-# -------------------------------------------------------------------------------- colours
-
-
-def plot_colors_3d(image_or_pixels, palette=None, *, n_points=5000, random_state=0, ax=None,
-                   title=None):
-    """An image's colours as a point cloud in the RGB cube, with the palette marked.
-
-    Each pixel is a point (r, g, b) drawn in its own colour; k-means on the colours looks for
-    ``K`` points (the palette) that sit in the middle of the densest parts of this cloud.
-
-    Parameters
-    ----------
-    image_or_pixels : array-like of shape (h, w, 3) or (n_pixels, 3)
-        RGB colours: integers in [0, 255] or floats in [0, 1].
-    palette : array-like of shape (K, 3), default=None
-        Colours to mark with large black-edged dots, same scale rules as the pixels.
-    n_points : int, default=5000
-        At most this many pixels are drawn, chosen at random without replacement.
-    random_state : int, numpy.random.Generator or None, default=0
-        Seed of that choice.
-    ax : 3-D matplotlib Axes, default=None
-        Made with ``fig.add_subplot(projection="3d")``; a new figure when None.
-    title : str, default=None
-        Default: "Colours of the image in RGB space".
-
-    Returns
-    -------
-    ax : mpl_toolkits.mplot3d.Axes3D
-        One scatter collection of pixels and, with a palette, one of palette colours.
-
-    Examples
-    --------
-    >>> import lloyd
-    >>> from lloyd.plot import plot_colors_3d
-    >>> ax = plot_colors_3d(lloyd.load_sample_image(), n_points=500)
-    >>> ax.name, len(ax.collections[0].get_offsets())
-    ('3d', 500)
-    """
-    import matplotlib.pyplot as plt
-
-    pixels = np.asarray(image_or_pixels)
-    if pixels.ndim == 3 and pixels.shape[2] == 3:
-        pixels = pixels.reshape(-1, 3)
-    elif not (pixels.ndim == 2 and pixels.shape[1] == 3):
-        raise ValueError(
-            "image_or_pixels must have shape (h, w, 3) or (n_pixels, 3) of RGB values, "
-            f"got {pixels.shape}" + (" (drop the alpha channel: image[..., :3])."
-                                     if pixels.shape[-1:] == (4,) else ".")
-        )
-    if pixels.shape[0] == 0:
-        raise ValueError("image_or_pixels holds no pixels.")
-    pixels = _to_unit_rgb(pixels, name="image_or_pixels")
-    if palette is not None:
-        palette = np.asarray(palette)
-        if palette.ndim != 2 or palette.shape[1] != 3 or palette.shape[0] == 0:
-            raise ValueError(f"palette must have shape (K, 3), got {palette.shape}.")
-        palette = _to_unit_rgb(palette, name="palette")
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 1:
-        raise ValueError(f"n_points must be an integer >= 1, got {n_points!r}.")
-    if ax is None:
-        fig = plt.figure(figsize=(6.5, 6), layout="constrained")
-        ax = fig.add_subplot(projection="3d")
-    elif getattr(ax, "name", None) != "3d":
-        raise ValueError(
-            "ax must be a 3-D Axes, made with fig.add_subplot(projection='3d'), "
-            f"got a {type(ax).__name__}."
-        )
-    rng = np.random.default_rng(random_state)
-    n_total = pixels.shape[0]
-    if n_total > n_points:
-        pixels = pixels[rng.choice(n_total, size=n_points, replace=False)]
-    ax.scatter(*pixels.T, c=pixels, s=3, alpha=0.6, depthshade=False,
-               label=f"pixels ({len(pixels):,} of {n_total:,})")
-    if palette is not None:
-        ax.scatter(*palette.T, c=palette, s=140, edgecolors="black", linewidths=1.5, alpha=1,
-                   depthshade=False, label=f"palette ({len(palette)} colours)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_zlim(0, 1)
-    ax.set_xlabel("red")
-    ax.set_ylabel("green")
-    ax.set_zlabel("blue")
-    ax.set_title(title if title is not None else "Colours of the image in RGB space")
-    ax.legend(loc="upper left", fontsize="small")
-    return ax
-
-
-def plot_palette(palette, *, ax=None, title=None):
-    """The palette as a row of colour swatches, numbered from 0.
-
-    Parameters
-    ----------
-    palette : array-like of shape (K, 3) or (K, 4)
-        RGB(A) colours, as integers in [0, 255] or floats in [0, 1].
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Default: "Palette: K colours".
-
-    Returns
-    -------
-    ax : matplotlib Axes
-        One image of ``K`` swatches.
-
-    Examples
-    --------
-    >>> from lloyd.plot import plot_palette
-    >>> plot_palette([[255, 0, 0], [0, 0, 255]]).get_title()
-    'Palette: 2 colours'
-    """
-    palette = np.asarray(palette)
-    if palette.ndim != 2 or palette.shape[1] not in (3, 4) or palette.shape[0] == 0:
-        raise ValueError(f"palette must have shape (K, 3) or (K, 4), got {palette.shape}.")
-    palette = _to_unit_rgb(palette, name="palette")
-    _, ax = _axes(ax, figsize=(max(4, 0.4 * len(palette)), 1.2))
-    ax.imshow(palette[None, :, :], aspect="auto")
-    ax.set_yticks([])
-    ax.set_xticks(range(len(palette)))
-    ax.tick_params(labelsize="x-small")
-    ax.set_title(title if title is not None else f"Palette: {len(palette)} colours")
-    return ax
-
-
-def _check_image(image, name):
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        hint = (
-            f" To show pixels of shape (h*w, 3), reshape them: {name}.reshape(h, w, 3)."
-            if image.ndim == 2 and image.shape[-1] in (3, 4) else ""
-        )
-        raise ValueError(
-            f"{name} must be an RGB(A) image of shape (h, w, 3) or (h, w, 4), "
-            f"got {image.shape}.{hint}"
-        )
-    return image
-
-
-def plot_comparison(original, compressed, palette=None, *, fig=None, titles=None):
-    """The original image beside the compressed one, and the palette under them.
-
-    Parameters
-    ----------
-    original, compressed : array-like of shape (h, w, 3) or (h, w, 4)
-        RGB(A) images of the same size, as integers in [0, 255] or floats in [0, 1].
-    palette : array-like of shape (K, 3), default=None
-        Drawn under the images with :func:`plot_palette` when given.
-    fig : matplotlib Figure, default=None
-        An empty figure to draw in; a new one when None.
-    titles : (str, str), default=("Original", "Compressed")
-
-    Returns
-    -------
-    fig : matplotlib Figure
-        Two image axes, and a third for the palette when one is given.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from lloyd.plot import plot_comparison
-    >>> image = np.zeros((4, 4, 3), dtype=np.uint8)
-    >>> len(plot_comparison(image, image, [[0, 0, 0]]).axes)
-    3
-    """
-    import matplotlib.pyplot as plt
-
-    original = _check_image(original, "original")
-    compressed = _check_image(compressed, "compressed")
-    if original.shape[:2] != compressed.shape[:2]:
-        raise ValueError(
-            f"compressed has size {compressed.shape[:2]} but original has {original.shape[:2]}; "
-            "they must be the same image size."
-        )
-    titles = titles or ("Original", "Compressed")
-    if len(titles) != 2:
-        raise ValueError(f"titles must hold 2 strings, got {len(titles)}.")
-    if fig is None:
-        fig = plt.figure(figsize=(10, 6.2 if palette is not None else 5), layout="constrained")
-    if palette is not None:
-        grid = fig.add_gridspec(2, 2, height_ratios=[8, 1])
-        axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
-        plot_palette(palette, ax=fig.add_subplot(grid[1, :]))
-    else:
-        axes = fig.subplots(1, 2)
-    for ax, image, title in zip(axes, (original, compressed), titles, strict=True):
-        ax.imshow(image)
-        ax.set_title(title)
-        ax.axis("off")
-    return fig
+# ------------------------------------------------------------------------- rows of a table
 
 
 def plot_clusters(X, labels, centers, *, feature_names=None, ax=None, title=None):
     """Rows coloured by cluster, centres as black crosses; beyond two features, the plane of the
-    first two principal components (fitted on X).
+    first two principal components of X (as in :func:`plot_progress`), and the x label says so.
 
     Parameters
     ----------
@@ -865,10 +425,11 @@ def plot_clusters(X, labels, centers, *, feature_names=None, ax=None, title=None
     Examples
     --------
     >>> import numpy as np
+    >>> from lloyd.plot import plot_clusters
     >>> X = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, 1.0], [5.0, 5.0, 0.0], [5.1, 5.0, 0.0]])
     >>> ax = plot_clusters(X, [0, 0, 1, 1], [[0.05, 0.0, 1.0], [5.05, 5.0, 0.0]])
-    >>> ax.get_xlabel()[:3]
-    'PC1'
+    >>> ax.get_xlabel()[:4]
+    'PC 1'
     """
     X = np.asarray(X, dtype=float)
     centers = np.asarray(centers, dtype=float)
@@ -878,18 +439,11 @@ def plot_clusters(X, labels, centers, *, feature_names=None, ax=None, title=None
             f"X must have shape (n_samples, n_features) with n_features >= 2 to be drawn in the "
             f"plane, got {X.shape}."
         )
-    if X.shape[1] == 2:
-        points, centers2 = X, centers
-        names = list(feature_names) if feature_names is not None else ["$x_1$", "$x_2$"]
-    else:
-        from sklearn.decomposition import PCA
-
-        pca = PCA(n_components=2).fit(X)
-        points, centers2 = pca.transform(X), pca.transform(centers)
-        names = [f"PC{i + 1} ({share:.0%} of the variance)"
-                 for i, share in enumerate(pca.explained_variance_ratio_)]
-    _, ax = _axes(ax, figsize=(7, 5.5))
-    colors = np.array(_cluster_colors(len(centers)))
+    points, centers2, names = to_plane(X, centers)
+    if X.shape[1] == 2 and feature_names is not None:
+        names = list(feature_names)
+    _, ax = new_axes(ax, figsize=(7, 5.5))
+    colors = np.array(cluster_colors(len(centers)))
     ax.scatter(points[:, 0], points[:, 1], s=8, c=colors[labels], alpha=0.6, edgecolors="none")
     ax.plot(centers2[:, 0], centers2[:, 1], "x", color="black", ms=11, mew=3, label="centres")
     ax.set_xlabel(names[0])
@@ -897,41 +451,3 @@ def plot_clusters(X, labels, centers, *, feature_names=None, ax=None, title=None
     ax.set_title(title if title is not None else f"{len(centers)} clusters")
     ax.legend(loc="best", fontsize="small", framealpha=0.8)
     return ax
-
-
-def plot_inertia_by_k(k_values, inertias, silhouettes=None, *, fig=None):
-    """Inertia against the number of clusters K (look for the elbow), and beside it the
-    silhouette score (higher is better) when given.
-
-    Parameters
-    ----------
-    k_values : sequence of int
-    inertias : sequence of float
-        One per K.
-    silhouettes : sequence of float, default=None
-        One per K (NaN where undefined, e.g. K = 1).
-    fig : matplotlib Figure, default=None
-
-    Returns
-    -------
-    fig : matplotlib Figure
-    """
-    import matplotlib.pyplot as plt
-
-    if fig is None:
-        fig = plt.figure(figsize=(10 if silhouettes is not None else 6, 4),
-                         layout="constrained")
-    axes = fig.subplots(1, 2 if silhouettes is not None else 1, squeeze=False)[0]
-    axes[0].plot(k_values, inertias, "o-", color="black")
-    axes[0].set_xlabel("K (number of clusters)")
-    axes[0].set_ylabel("inertia")
-    axes[0].set_title("Inertia: look for the elbow")
-    if silhouettes is not None:
-        axes[1].plot(k_values, silhouettes, "o-", color="tab:blue")
-        axes[1].set_xlabel("K (number of clusters)")
-        axes[1].set_ylabel("silhouette score")
-        axes[1].set_title("Silhouette: higher is better")
-    for ax in axes:
-        ax.set_xticks(list(k_values))
-        ax.grid(alpha=0.3)
-    return fig

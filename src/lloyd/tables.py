@@ -15,13 +15,14 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from lloyd._elbow import inertia_by_k
 from lloyd._engine import labels_inertia
 from lloyd._npy_rows import NpyRows, TableError
+from lloyd._plot_base import save_figure
 from lloyd._readers import CsvTable, Table, open_table, read_csv
 from lloyd._rows import ArrayRows
 from lloyd._runs import fit_weighted
@@ -404,16 +405,6 @@ def cluster_file(data, n_clusters=8, *, columns=None, scale=False, init="k-means
         )
 
 
-def _save_figure(fig, path, *, force):
-    import matplotlib.pyplot as plt
-
-    try:
-        with atomic_output(path, force=force) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix[1:].lower() or "png", dpi=120)
-    finally:
-        plt.close(fig)
-
-
 def _plot_clusters(dataset, est, path, *, force):
     from lloyd.plot import plot_clusters
 
@@ -427,7 +418,7 @@ def _plot_clusters(dataset, est, path, *, force):
                        feature_names=[n + suffix for n in dataset.names[:2]],
                        title=f"{dataset.n_rows:,} rows in {len(centers)} clusters"
                        + (f" (sample of {len(X):,})" if len(X) < dataset.n_rows else ""))
-    _save_figure(ax.figure, path, force=force)
+    save_figure(ax.figure, path, overwrite=force, dpi=120)
 
 
 def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n_init="auto",
@@ -444,51 +435,42 @@ def elbow_file(data, k_values, *, columns=None, scale=False, init="k-means++", n
     -------
     report : ElbowReport
     """
-    from sklearn.metrics import silhouette_score
-
-
     check_outputs([plot_path], force=force)
     table = open_table(data, columns=columns, stdin=stdin, stream=minibatch)
     with contextlib.closing(table):
         _check_k(max(k_values), table.n_rows)
         dataset = _Dataset(table, scale=scale, minibatch=minibatch)
         sample = dataset.sample(SILHOUETTE_SAMPLE)
-        inertias, silhouettes, seconds = [], [], []
+        last_fit = []  # the report names the algorithm the last fit ran
+
+        def fit(k):
+            est = dataset.fit(k, minibatch=minibatch, init=init, n_init=n_init,
+                              algorithm=algorithm, batch_size=batch_size,
+                              random_state=random_state)
+            last_fit[:] = [est]
+            return dataset.inertia_and_sizes(est)[0], est.cluster_centers_
+
         bar = _Progress(progress, desc="K", total=len(k_values))
         try:
-            for k in k_values:
-                start = time.perf_counter()
-                est = dataset.fit(k, minibatch=minibatch, init=init, n_init=n_init,
-                                  algorithm=algorithm, batch_size=batch_size,
-                                  random_state=random_state)
-                inertia, _ = dataset.inertia_and_sizes(est)
-                labels, _ = labels_inertia(sample, np.ones(len(sample), sample.dtype),
-                                            est.cluster_centers_.astype(sample.dtype))
-                n_labels = len(np.unique(labels))
-                silhouette = (float(silhouette_score(sample, labels))
-                              if 2 <= n_labels < len(sample) else float("nan"))
-                inertias.append(float(inertia))
-                silhouettes.append(silhouette)
-                seconds.append(time.perf_counter() - start)
-                bar.update()
+            by_k = inertia_by_k(fit, k_values, silhouette_rows=sample, progress=bar.update)
         finally:
             bar.close()
         outputs = []
         if plot_path is not None:
             from lloyd.plot import plot_inertia_by_k
 
-            fig = plot_inertia_by_k(list(k_values), inertias, silhouettes)
+            fig = plot_inertia_by_k(by_k.k_values, by_k.inertias, by_k.silhouettes)
             fig.suptitle(f"{getattr(table, 'name', data)}: {dataset.n_rows:,} rows")
-            _save_figure(fig, plot_path, force=force)
+            save_figure(fig, plot_path, overwrite=force, dpi=120)
             outputs.append(str(plot_path))
         return ElbowReport(
             data=getattr(table, "name", str(data)),
             n_rows=dataset.n_rows,
-            method=_method(minibatch, getattr(est, "algorithm_", algorithm), init, n_init),
-            k_values=list(k_values),
-            inertias=inertias,
-            silhouettes=silhouettes,
-            seconds=seconds,
+            method=_method(minibatch, getattr(last_fit[0], "algorithm_", algorithm), init, n_init),
+            k_values=by_k.k_values,
+            inertias=by_k.inertias,
+            silhouettes=by_k.silhouettes,
+            seconds=by_k.seconds,
             silhouette_rows=len(sample),
             outputs=outputs,
         )
