@@ -25,7 +25,8 @@ from lloyd._image_io import (
     read_image,
     write_atomic,
 )
-from lloyd._remap import dither_indices, nearest, order_palette
+from lloyd._dither import dither_frames
+from lloyd._remap import nearest, order_palette
 from lloyd.color import (
     _ALPHA_SCALE,
     COLOR_SPACES,
@@ -459,16 +460,19 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
         labels = nearest(features, _features(palette, color_space))
     palette, labels = order_palette(palette, labels, hist.counts)
     if strength > 0 and not lossless:
-        # Frame by frame: error carried from one frame's last row into the next frame's first
-        # would make a frame's dither depend on the frames before it.
-        frame_features = features[hist.inverse].reshape(-1, shape[-1], width, features.shape[1])
         palette_features = _features(palette, color_space)
+        # Pixels whose colour the palette holds, and fully transparent ones, are never dithered.
+        exact = (hist.colors == palette[labels]).all(axis=1)
+        if n_channels == 4:
+            exact |= hist.colors[:, 3] == 0
+        n_frames = int(np.prod(shape[:-1], dtype=np.int64))
+        frame_shape = (n_frames, shape[-1], width)
         lower, upper = _gamut_box(color_space, n_channels)
-        indices = [
-            dither_indices(frame, palette_features, strength, lower=lower, upper=upper)
-            for frame in frame_features
-        ]
-        indices = np.stack(indices).reshape(*shape, width)
+        indices = dither_frames(
+            features[hist.inverse].reshape(*frame_shape, features.shape[1]), palette_features,
+            labels[hist.inverse].reshape(frame_shape), exact[hist.inverse].reshape(frame_shape),
+            strength=strength, lower=lower, upper=upper,
+        ).reshape(*shape, width)
         labels = None
     else:
         indices = labels[hist.inverse].astype(np.uint8).reshape(*shape, width)
