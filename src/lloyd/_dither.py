@@ -12,7 +12,31 @@ import numpy as np
 
 #: Strength of the diffusion where the map allows it fully: a little under 1, so error does
 #: not build up over long flat runs (libimagequant uses 15/16 likewise).
-FULL_STRENGTH = 15.0 / 16.0
+_FULL_STRENGTH = 15.0 / 16.0
+#: The contrast maps read second differences in units of this many times the working space's
+#: range: 1.5 is about libimagequant's sensitivity (it sums weighted channels, ~2 for grey,
+#: where lloyd sums three unweighted ones).
+_CONTRAST_UNITS = 1.5
+#: The run-length factor enters the strength to this power: at 1 (libimagequant's) busy areas
+#: dither at half strength and lose blurred ΔE2000 to pngquant at 64 colours; at 0.35 they
+#: gain it back for little PSNR (6 photographs, see benchmarks/results_image.md).
+_RUN_POWER = 0.35
+#: Palette fits weight every pixel by its texture factor to this power, so the palette spends
+#: its colours where dither noise would show (smooth areas) rather than in texture that hides
+#: it: at 64 colours SSIM 0.9218 -> 0.9239 on rocket, motorcycle_left and ihc (power 1 -> 2).
+_TEXTURE_WEIGHT_POWER = 2.0
+#: Dithering fades out as the palette gets close: the strength is scaled by the palette's
+#: mean squared error over this (8-bit sRGB units summed over channels) where that is below 1.
+#: With 256 colours on a photograph (MSE about 20) dithering adds more noise (SSIM) than it
+#: removes banding (blurred ΔE2000); with 64 (MSE about 65) it is worth it at full strength.
+_MSE_FULL_RGB = 25.0
+#: Received error below this squared size, in 8-bit sRGB units, is dropped (a flat area the
+#: palette nearly matches stays flat, and small).
+_FAINT_RGB = 2.0
+#: Diffused error is damped beyond this many times the palette's mean squared error ...
+_MAX_ERROR_RATIO = 2.4
+#: ... and never below this squared size in 8-bit sRGB units.
+_MAX_ERROR_FLOOR_RGB = 16.0
 
 
 def _shift_stack(a: np.ndarray) -> np.ndarray:
@@ -43,13 +67,15 @@ def _box_blur(a: np.ndarray, radius: int) -> np.ndarray:
     return a
 
 
-def contrast_map(image: np.ndarray, scale: float) -> np.ndarray:
-    """How smooth each pixel's surroundings are, in [0, 1]: 1 flat or a gentle gradient, near 0
-    at edges, fine texture and noise. Shape (h, w) from an image (h, w, d) in the working space.
+def contrast_maps(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """How smooth each pixel's surroundings are: (texture, edges), each (h, w) in [0, 1].
 
-    The local contrast is the larger of the horizontal and vertical second differences, summed
-    over channels, in units of ``scale`` (the working space's range). Texture areas are grown
-    and smoothed, edges thinned to one pixel's reach, so that dithering stops short of both.
+    From an image (h, w, d) in the working space. The local contrast is the larger of the
+    horizontal and vertical second differences, summed over channels, in units of ``scale``
+    (the working space's range). ``texture`` is 1 where the image is flat or a gentle gradient
+    and falls to 80/256 in fine texture and noise (grown and smoothed: a thin line is not
+    texture); ``edges`` is the lower of it and 1 less the contrast (thinned to one pixel's
+    reach), so that dithering stops short of both.
     """
     p = np.pad(image / scale, ((1, 1), (1, 1), (0, 0)), mode="edge")
     centre = p[1:-1, 1:-1]
@@ -64,7 +90,7 @@ def contrast_map(image: np.ndarray, scale: float) -> np.ndarray:
     noise = _box_blur(_max3(_max3(noise)), 3)
     noise = _min3(_min3(_min3(_max3(noise))))
     edges = _max3(_min3(edges))
-    return np.minimum(noise, edges)
+    return noise, np.minimum(noise, edges)
 
 
 def run_map(labels: np.ndarray) -> np.ndarray:
@@ -86,60 +112,48 @@ def run_map(labels: np.ndarray) -> np.ndarray:
     return np.minimum((255.0 + totals[run_of]) / 640.0, 1.0).reshape(h, w)
 
 
-def strength_map(image: np.ndarray, labels: np.ndarray, exact: np.ndarray, *, scale: float,
-                 strength: float) -> np.ndarray:
-    """The diffusion strength of every pixel, (h, w) float64 in [0, strength].
+def smoothness(frames: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+    """:func:`contrast_maps` of every frame (n, h, w, d) in the working space, whose box is
+    ``lower``, ``upper``: (texture, edges), each (n, h, w)."""
+    units = _CONTRAST_UNITS * float(upper[0] - lower[0])
+    maps = [contrast_maps(frame, units) for frame in frames]
+    return np.stack([m[0] for m in maps]), np.stack([m[1] for m in maps])
 
-    Parameters
-    ----------
-    image : ndarray of shape (h, w, d), float64
-        The image in the working space.
-    labels : ndarray of shape (h, w)
-        The nearest palette entry of every pixel (the undithered remap).
-    exact : ndarray of shape (h, w), bool
-        Pixels that must keep their nearest entry: their colour is in the palette, or they are
-        fully transparent.
-    scale : float
-        The working space's range (for the contrast map's units).
-    strength : float
-        The user's strength in (0, 1].
+
+def palette_weights(texture: np.ndarray, inverse: np.ndarray, n_unique: int) -> np.ndarray:
+    """Pixel weights for a palette fit that will be dithered, summed per distinct colour.
+
+    ``texture`` (n, h, w) from :func:`smoothness`, ``inverse`` the histogram's pixel -> colour
+    map; returns (n_unique,) float64, each colour's pixels weighted by texture ** 2.
     """
-    out = contrast_map(image, scale) * run_map(labels)
-    out *= FULL_STRENGTH * strength
-    out[exact] = 0.0
-    return out
-
-
-#: Received error below this squared size, in 8-bit sRGB units, is dropped (a flat area the
-#: palette nearly matches stays flat, and small).
-_FAINT_RGB = 2.0
-#: Diffused error is damped beyond this many times the palette's mean squared error ...
-_MAX_ERROR_RATIO = 2.4
-#: ... and never below this squared size in 8-bit sRGB units.
-_MAX_ERROR_FLOOR_RGB = 16.0
+    return np.bincount(inverse, weights=texture.ravel() ** _TEXTURE_WEIGHT_POWER,
+                       minlength=n_unique)
 
 
 def dither_frames(frames: np.ndarray, palette: np.ndarray, labels: np.ndarray,
-                  exact: np.ndarray, *, strength: float, lower: np.ndarray,
+                  exact: np.ndarray, edges: np.ndarray, *, strength: float, lower: np.ndarray,
                   upper: np.ndarray) -> np.ndarray:
     """Selective error diffusion of every frame onto ``palette``; returns (n, h, w) uint8.
 
     Assumes ``frames`` (n, h, w, d) and ``palette`` (k, d) in the working space, ``labels``
     (n, h, w) the nearest entry of every pixel, ``exact`` (n, h, w) the pixels that keep it,
-    ``strength`` in (0, 1] and ``lower``, ``upper`` (d,) the working space's box. Frame by
-    frame: error carried from one frame into the next would make a frame's dither depend on
-    the frames before it.
+    ``edges`` (n, h, w) from :func:`smoothness`, ``strength`` in (0, 1] and ``lower``,
+    ``upper`` (d,) the working space's box. A pixel's strength is ``strength`` times
+    15/16, its edges factor, its run-length factor (:func:`run_map`) to the power 0.35, and
+    the palette's closeness (:data:`_MSE_FULL_RGB`). Frame by frame: error carried from one
+    frame into the next would make a frame's dither depend on the frames before it.
     """
     from lloyd._remap import dither_indices
 
-    scale = float(upper[0] - lower[0])
-    units = (scale / 255.0) ** 2
+    units = (float(upper[0] - lower[0]) / 255.0) ** 2  # 8-bit sRGB units -> the working space
     out = np.empty(labels.shape, dtype=np.uint8)
     for i, frame in enumerate(frames):
         diff = frame - palette[labels[i]]
         mse = float(np.mean(np.sum(diff * diff, axis=-1)))
+        scaled = strength * _FULL_STRENGTH * min(1.0, mse / (_MSE_FULL_RGB * units))
+        strengths = edges[i] * run_map(labels[i]) ** _RUN_POWER * scaled
+        strengths[exact[i]] = 0.0
         max_error = max(_MAX_ERROR_RATIO * mse, _MAX_ERROR_FLOOR_RGB * units)
-        strengths = strength_map(frame, labels[i], exact[i], scale=scale, strength=strength)
         out[i] = dither_indices(frame, palette, labels[i], strengths, lower=lower, upper=upper,
                                 faint=_FAINT_RGB * units, max_error=max_error)
     return out

@@ -59,7 +59,7 @@ def dither_indices(pixels: np.ndarray, palette: np.ndarray, labels: np.ndarray,
     """
     from lloyd._kernels.dither import floyd_steinberg
 
-    height, width, n_channels = pixels.shape
+    _, width, n_channels = pixels.shape
     indices = np.ascontiguousarray(labels, dtype=np.uint8).copy()
     err_this = np.empty((width + 2, n_channels))
     err_next = np.empty((width + 2, n_channels))
