@@ -53,8 +53,82 @@ class Animation:
     loop: int
 
 
-def read_image(source) -> tuple[np.ndarray, int | None, str]:
-    """Any supported input as (pixels, input_bytes, name); assumes nothing about ``source``.
+@dataclass(frozen=True)
+class Metadata:
+    """What an input says about how to show its pixels, kept in the PNG written from it.
+
+    pngquant keeps these too; ``strip`` drops them. EXIF is not kept: its orientation has
+    been applied to the pixels, and a stale one would turn the image again.
+
+    Attributes
+    ----------
+    icc_profile : bytes or None
+        The colour profile (iCCP): without it, colours shift on a colour-managed screen.
+    gamma : float or None
+        gAMA's gamma.
+    chromaticity : tuple of 8 floats or None
+        cHRM's white point and primaries.
+    srgb : int or None
+        sRGB's rendering intent.
+    dpi : tuple of float or None
+        pHYs's resolution in dots per inch.
+    text : tuple of (str, str)
+        Text chunks (tEXt, zTXt, iTXt) in order, and a JPEG or GIF comment as "Comment".
+    """
+
+    icc_profile: bytes | None = None
+    gamma: float | None = None
+    chromaticity: tuple | None = None
+    srgb: int | None = None
+    dpi: tuple | None = None
+    text: tuple = ()
+
+    @classmethod
+    def of(cls, im) -> Metadata | None:
+        """The metadata of an opened (and loaded) Pillow image; None when it has none."""
+        info = im.info
+        text = [(str(k), str(v)) for k, v in (getattr(im, "text", None) or {}).items()]
+        comment = info.get("comment")
+        if comment and not text:
+            text = [("Comment", comment.decode("latin-1") if isinstance(comment, bytes)
+                     else str(comment))]
+        dpi = info.get("dpi")
+        found = cls(
+            icc_profile=info.get("icc_profile") or None,
+            gamma=info.get("gamma"),
+            chromaticity=info.get("chromaticity"),
+            srgb=info.get("srgb"),
+            dpi=tuple(float(d) for d in dpi) if dpi else None,
+            text=tuple(text),
+        )
+        return None if found == cls() else found
+
+    def save_options(self) -> dict:
+        """Keyword arguments for Pillow's PNG ``save`` that write these chunks."""
+        from PIL.PngImagePlugin import PngInfo
+
+        options, chunks = {}, PngInfo()
+        if self.icc_profile:
+            options["icc_profile"] = self.icc_profile
+        elif self.srgb is not None:  # PNG allows iCCP or sRGB, not both
+            chunks.add(b"sRGB", bytes([int(self.srgb)]))
+        if self.gamma is not None:
+            chunks.add(b"gAMA", struct.pack(">I", round(self.gamma * 100000)))
+        if self.chromaticity is not None:
+            chunks.add(b"cHRM", struct.pack(">8I", *(round(v * 100000)
+                                                     for v in self.chromaticity)))
+        if self.dpi is not None:
+            options["dpi"] = self.dpi
+        for key, value in self.text:
+            chunks.add_text(key, value)
+        if chunks.chunks:
+            options["pnginfo"] = chunks
+        return options
+
+
+def read_image(source) -> tuple[np.ndarray, int | None, str, Metadata | None]:
+    """Any supported input as (pixels, input_bytes, name, metadata); assumes nothing about
+    ``source``, which may also be the bytes of a file (standard input, say).
 
     Returns
     -------
@@ -65,24 +139,32 @@ def read_image(source) -> tuple[np.ndarray, int | None, str]:
         The size of the file read, or None for an in-memory image.
     name : str
         The file name, or a short description of the in-memory input.
+    metadata : Metadata or None
+        What a file or Pillow image says about its colours, resolution and text; None for an
+        array.
     """
     from PIL import Image
 
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        pixels = _read_file(path)
-        return pixels, path.stat().st_size, str(path)
+        pixels, metadata = _read_file(path)
+        return pixels, path.stat().st_size, str(path), metadata
+    if isinstance(source, (bytes, bytearray)):
+        pixels, metadata = _read_file("<bytes>", data=bytes(source))
+        return pixels, len(source), "<bytes>", metadata
     if isinstance(source, Image.Image):
-        return _finish(_from_pil(source, name="image")), None, "<PIL image>"
+        return (_finish(_from_pil(source, name="image")), None, "<PIL image>",
+                Metadata.of(source))
     if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
-        return _finish(_from_array(source)), None, "<array>"
+        return _finish(_from_array(source)), None, "<array>", None
     raise TypeError(
-        f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
-        f"channels]), got {type(source).__name__}."
+        f"image must be a path, the bytes of an image file, a PIL.Image.Image or an array of "
+        f"shape (height, width[, channels]), got {type(source).__name__}."
     )
 
 
-def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
+def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str,
+                                 Metadata | None]:
     """Every frame of any supported input; assumes nothing about ``source``.
 
     Each frame is read as :func:`read_image` reads the first (composited as Pillow shows it
@@ -98,19 +180,24 @@ def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
         Frame durations and loop count (the input's where it has them); None for one frame.
     input_bytes : int or None
     name : str
+    metadata : Metadata or None
     """
     from PIL import Image
 
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        pixels, animation = _read_file(path, all_frames=True)
-        return pixels, animation, path.stat().st_size, str(path)
+        (pixels, animation), metadata = _read_file(path, all_frames=True)
+        return pixels, animation, path.stat().st_size, str(path), metadata
+    if isinstance(source, (bytes, bytearray)):
+        (pixels, animation), metadata = _read_file("<bytes>", all_frames=True,
+                                                   data=bytes(source))
+        return pixels, animation, len(source), "<bytes>", metadata
     if isinstance(source, Image.Image):
-        return (*_all_frames(source, name="image"), None, "<PIL image>")
+        return (*_all_frames(source, name="image"), None, "<PIL image>", Metadata.of(source))
     if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
         arr = np.asarray(source)
         if arr.ndim != 4:
-            return _finish(_from_array(arr)), None, None, "<array>"
+            return _finish(_from_array(arr)), None, None, "<array>", None
         if arr.shape[0] == 0 or arr.shape[3] not in (1, 2, 3, 4):
             raise ValueError(
                 "frames must have shape (n_frames, height, width, channels) with at least one "
@@ -118,14 +205,15 @@ def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
                 f"{arr.shape}."
             )
         frames = [_finish(_from_array(frame)) for frame in arr]
-        return (*_join_frames(frames, [0] * len(frames), loop=None), None, "<array>")
+        return (*_join_frames(frames, [0] * len(frames), loop=None), None, "<array>", None)
     raise TypeError(
         f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
         f"channels]) or (n_frames, height, width, channels), got {type(source).__name__}."
     )
 
 
-def _read_file(path: Path, *, all_frames: bool = False):
+def _read_file(path, *, all_frames: bool = False, data: bytes | None = None):
+    """Decode a file (or ``data``, its bytes, with ``path`` its name): (decoded, metadata)."""
     from PIL import Image
 
     try:
@@ -133,8 +221,9 @@ def _read_file(path: Path, *, all_frames: bool = False):
             warnings.simplefilter("always")
             # Over MAX_IMAGE_PIXELS Pillow only warns (over twice that it raises): refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(path if data is None else io.BytesIO(data)) as im:
                 im.load()
+                metadata = Metadata.of(im)
                 if all_frames:
                     decoded = _all_frames(im, name=str(path))
                 else:
@@ -144,7 +233,7 @@ def _read_file(path: Path, *, all_frames: bool = False):
             # say) are dropped: the image decoded, and one that does not raises below.
             if issubclass(w.category, MultiFrameWarning):
                 warnings.warn(w.message, w.category, stacklevel=4)
-        return decoded
+        return decoded, metadata
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"cannot read {path}: larger than Pillow's decompression-bomb limit of "
@@ -311,7 +400,8 @@ _ZLIB_SETTINGS = ({"compress_level": 9, "compress_type": 3}, {"compress_level": 
 _PACKED_ZLIB = ((9, 0), (9, 3))
 
 
-def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+def encode_png(indices: np.ndarray, palette: np.ndarray,
+               metadata: Metadata | None = None) -> bytes:
     """A palette PNG, at the smallest bit depth that holds the palette; assumes valid input.
 
     Parameters
@@ -319,10 +409,12 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     indices : ndarray of shape (height, width), uint8
     palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
         With alpha, the translucent entries must come first, so tRNS can stop after them.
+    metadata : Metadata or None
+        Chunks to write (colour profile, gamma, resolution, text).
     """
     from PIL import Image
 
-    options = {}
+    options = {} if metadata is None else metadata.save_options()
     transparency = _transparency(palette)
     if transparency is not None:
         options["transparency"] = transparency
@@ -400,7 +492,8 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
 
-def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) -> bytes:
+def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation,
+                metadata: Metadata | None = None) -> bytes:
     """An animated PNG whose frames share one palette (one PLTE); assumes valid input.
 
     Parameters
@@ -410,6 +503,8 @@ def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) 
         With alpha, the translucent entries must come first, as for :func:`encode_png`.
     animation : Animation
         One duration per frame, and the loop count.
+    metadata : Metadata or None
+        Chunks to write, as for :func:`encode_png`.
     """
     from PIL import Image
     from PIL.PngImagePlugin import Disposal
@@ -447,6 +542,7 @@ def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) 
             disposal=disposal,
             loop=animation.loop,
             **settings,
+            **({} if metadata is None else metadata.save_options()),
         )
         if best is None or buffer.tell() < len(best):
             best = buffer.getvalue()

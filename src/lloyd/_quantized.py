@@ -120,8 +120,10 @@ class QuantizedImage:
     """
 
     def __init__(self, palette, indices, *, original, histogram, labels, color_space,
-                 input_bytes=None, name="<array>", animation=None, quality=None):
+                 input_bytes=None, name="<array>", animation=None, quality=None,
+                 metadata=None):
         self.palette = palette
+        self.metadata = metadata
         self.quality = quality
         self.indices = indices
         self.original = original
@@ -173,8 +175,8 @@ class QuantizedImage:
     @cached_property
     def _png(self) -> bytes:
         if self._animation is None:
-            return encode_png(self.indices, self.palette)
-        return encode_apng(self.indices, self.palette, self._animation)
+            return encode_png(self.indices, self.palette, self.metadata)
+        return encode_apng(self.indices, self.palette, self._animation, self.metadata)
 
     def save(self, path, *, overwrite: bool = True) -> Path:
         """Write the PNG atomically (temporary file, then rename); return the path.

@@ -66,8 +66,9 @@ _PALETTE_RELAXATION = 1.8
 
 
 def quantize(image, n_colors: int | None = None, *, quality=None, color_space: str = "rgb",
-             dither=False, init="k-means++", n_init="auto", max_iter: int = 300,
-             tol: float = 1e-4, random_state=None, frames: str = "first") -> QuantizedImage:
+             dither=False, posterize: int = 0, strip: bool = False, init="k-means++",
+             n_init="auto", max_iter: int = 300, tol: float = 1e-4, random_state=None,
+             frames: str = "first") -> QuantizedImage:
     """Reduce an image to at most ``n_colors`` colours by k-means on its distinct colours.
 
     The distinct colours and their pixel counts form a weighted histogram; weighted k-means on
@@ -78,12 +79,12 @@ def quantize(image, n_colors: int | None = None, *, quality=None, color_space: s
 
     Parameters
     ----------
-    image : str, path, PIL.Image.Image or array-like
-        A file Pillow reads (PNG, JPEG, WebP, GIF, TIFF, BMP, ...), an image in any mode, or an
-        array of shape (height, width[, 1 | 2 | 3 | 4]): uint8, or floats in [0, 1]. EXIF
-        orientation is applied. Of several frames (an animated GIF, PNG or WebP, a multi-page
-        TIFF) only the first is used, with a :class:`MultiFrameWarning`, unless ``frames`` is
-        'all'.
+    image : str, path, bytes, PIL.Image.Image or array-like
+        A file (or its bytes) Pillow reads (PNG, JPEG, WebP, GIF, TIFF, BMP, ...), an image
+        in any mode, or an array of shape (height, width[, 1 | 2 | 3 | 4]): uint8, or floats
+        in [0, 1]. EXIF orientation is applied. Of several frames (an animated GIF, PNG or
+        WebP, a multi-page TIFF) only the first is used, with a :class:`MultiFrameWarning`,
+        unless ``frames`` is 'all'.
     n_colors : int, default=None
         The palette size, 1 to 256; 1 gives the mean colour. None is 16, or with ``quality``
         256: then it is the most colours allowed.
@@ -108,6 +109,14 @@ def quantize(image, n_colors: int | None = None, *, quality=None, color_space: s
         weighted up, where dither noise would show. Off by default: it lowers the error the
         eye sees of banding (blurred ΔE2000) but raises PSNR's, plain ΔE2000's and the
         file's size; see ``benchmarks/results_image.md``.
+    posterize : int, default=0
+        Bits dropped from every channel of the palette, 0 to 4, as pngquant's ``--posterize``:
+        4 gives colours a 16-bit ARGB4444 display shows exactly (each channel a multiple of
+        17). The palette is fitted, then rounded, and every colour remapped.
+    strip : bool, default=False
+        Drop the input's metadata. By default the PNG keeps its colour profile (iCCP),
+        gamma (gAMA, cHRM, sRGB), resolution (pHYs) and text chunks, as pngquant does; EXIF
+        is not kept (its orientation is applied to the pixels).
     init : {'k-means++', 'random'} or array-like of shape (n_colors, n_channels), \
 default='k-means++'
         How the restarts start; an array gives the starting palette as sRGB (and alpha) on the
@@ -170,6 +179,10 @@ default='k-means++'
     if color_space not in COLOR_SPACES:
         raise ValueError(f"color_space={color_space!r} must be one of {list(COLOR_SPACES)}.")
     strength = _check_dither(dither)
+    if (isinstance(posterize, bool) or not isinstance(posterize, numbers.Integral)
+            or not 0 <= posterize <= 4):
+        raise ValueError(f"posterize={posterize!r} must be an integer in [0, 4]: the bits "
+                         "dropped from every channel.")
     if isinstance(init, str) and init not in ("k-means++", "random"):
         raise ValueError(f"init={init!r} must be 'k-means++', 'random' or an array of colours.")
     if isinstance(n_init, str):
@@ -183,13 +196,14 @@ default='k-means++'
     if not isinstance(frames, str) or frames not in ("first", "all"):
         raise ValueError(f"frames={frames!r} must be 'first' or 'all'.")
     if frames == "all":
-        pixels, animation, input_bytes, name = read_frames(image)
+        pixels, animation, input_bytes, name, metadata = read_frames(image)
     else:
-        (pixels, input_bytes, name), animation = read_image(image), None
+        (pixels, input_bytes, name, metadata), animation = read_image(image), None
     return _quantize(pixels, n_colors, color_space=color_space, strength=strength, init=init,
                      n_init=n_init, max_iter=max_iter, tol=float(tol),
                      random_state=random_state, input_bytes=input_bytes, name=name,
-                     animation=animation, quality=quality)
+                     animation=animation, quality=quality, posterize=int(posterize),
+                     metadata=None if strip else metadata)
 
 
 def compress(source, output, n_colors: int | None = None, *, overwrite: bool = False,
@@ -305,7 +319,8 @@ def _to_palette(centers: np.ndarray, color_space: str) -> np.ndarray:
 
 
 def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter, tol,
-              random_state, input_bytes, name, animation=None, quality=None) -> QuantizedImage:
+              random_state, input_bytes, name, animation=None, quality=None, posterize=0,
+              metadata=None) -> QuantizedImage:
     """The pipeline after validation; assumes valid options and uint8 pixels.
 
     ``pixels`` is an image (h, w, 3 | 4), or frames (n_frames, h, w, 3 | 4) with their
@@ -327,7 +342,8 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
 
     def palette_for(k):
         return _palette(hist, features, weights, k, color_space=color_space, init=init,
-                        n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state)
+                        n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                        posterize=posterize)
 
     reached = None
     if quality is None:
@@ -362,20 +378,25 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
         indices = labels[hist.inverse].astype(np.uint8).reshape(*shape, width)
     return QuantizedImage(palette, indices, original=pixels, histogram=hist, labels=labels,
                           color_space=color_space, input_bytes=input_bytes, name=name,
-                          animation=animation, quality=reached)
+                          animation=animation, quality=reached, metadata=metadata)
 
 
 def _palette(hist, features, weights, n_colors, *, color_space, init, n_init, max_iter, tol,
-             random_state):
+             random_state, posterize=0):
     """The palette of ``n_colors`` entries for a histogram, ordered, and every colour's entry.
 
     The histogram's own colours when it has no more than ``n_colors`` (lossless); otherwise
     weighted k-means of its colours' ``features`` with ``weights`` (pixel counts, or the
-    dithering weights). Returns (palette (k, 3 | 4) uint8, labels (n_unique,) intp).
+    dithering weights). With ``posterize`` bits dropped, the palette is rounded and every
+    colour remapped. Returns (palette (k, 3 | 4) uint8, labels (n_unique,) intp).
     """
     n_channels = hist.colors.shape[1]
     if hist.colors.shape[0] <= n_colors:
-        return order_palette(hist.colors, np.arange(hist.colors.shape[0]), hist.counts)
+        palette, labels = hist.colors, np.arange(hist.colors.shape[0])
+        if posterize:
+            palette = _posterize(palette, posterize)
+            labels = nearest(features, _features(palette, color_space))
+        return order_palette(palette, labels, hist.counts)
     # Fully transparent pixels (all stored as colour 0) keep an exact entry of their own.
     transparent = (hist.colors[:, 3] == 0) if n_channels == 4 else np.zeros(0, bool)
     reserve = bool(transparent.any()) and n_colors >= 2
@@ -388,10 +409,21 @@ def _palette(hist, features, weights, n_colors, *, color_space, init, n_init, ma
                               init=start, n_init=n_init, max_iter=max_iter, tol=tol,
                               random_state=random_state)
     palette = _to_palette(centers, color_space)
+    if posterize:
+        palette = _posterize(palette, posterize)
     if reserve:
         palette = np.vstack([palette, np.zeros((1, 4), np.uint8)])
     labels = nearest(features, _features(palette, color_space))
     return order_palette(palette, labels, hist.counts)
+
+
+def _posterize(palette: np.ndarray, bits: int) -> np.ndarray:
+    """Every channel to the nearest of the 2^(8 - bits) levels spread evenly over 0-255."""
+    levels = (1 << (8 - bits)) - 1
+    out = np.rint(np.rint(palette * (levels / 255.0)) * (255.0 / levels)).astype(np.uint8)
+    if palette.shape[1] == 4:
+        out[out[:, 3] == 0, :3] = 0  # invisible colours stay one entry
+    return out
 
 
 def _check_init(init, n_fit: int, n_channels: int) -> np.ndarray:
