@@ -31,9 +31,13 @@ _TEXTURE_WEIGHT_POWER = 2.0
 #: With 256 colours on a photograph (MSE about 20) dithering adds more noise (SSIM) than it
 #: removes banding (blurred ΔE2000); with 64 (MSE about 65) it is worth it at full strength.
 _MSE_FULL_RGB = 25.0
-#: Received error below this squared size, in 8-bit sRGB units, is dropped (a flat area the
-#: palette nearly matches stays flat, and small).
+#: Received error below this squared size, in 8-bit sRGB units, or this fraction of the
+#: palette's mean squared error if larger, is dropped: a flat area the palette nearly matches
+#: stays flat, and small. 9 photographs, 64 colours: 2 alone leaves mean ΔE2000 level with
+#: pngquant's (2.352 / 2.350), 5 wins it (2.347) but at 256 colours loses blurred ΔE2000
+#: (0.868 / 0.864, against 0.847 with 2); the fraction gives each its own.
 _FAINT_RGB = 2.0
+_FAINT_RATIO = 0.08
 #: Diffused error is damped beyond this many times the palette's mean squared error ...
 _MAX_ERROR_RATIO = 2.4
 #: ... and never below this squared size in 8-bit sRGB units.
@@ -159,5 +163,6 @@ def dither_frames(frames: np.ndarray, palette: np.ndarray, labels: np.ndarray,
         strengths[exact[i]] = 0.0
         max_error = max(_MAX_ERROR_RATIO * mse, _MAX_ERROR_FLOOR_RGB * units)
         out[i] = dither_indices(frame, palette, labels[i], strengths, lower=lower, upper=upper,
-                                faint=_FAINT_RGB * units, max_error=max_error)
+                                faint=max(_FAINT_RGB * units, _FAINT_RATIO * mse),
+                                max_error=max_error)
     return out
