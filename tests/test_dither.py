@@ -59,7 +59,7 @@ def test_run_map_hand_worked():
 
 
 def test_contrast_maps_flat_gradient_and_edge():
-    y, x = np.mgrid[0:24, 0:24]
+    _, x = np.mgrid[0:24, 0:24]
     gradient = np.repeat((x * 4.0)[:, :, None], 3, axis=2)
     texture, edges = contrast_maps(gradient, 255.0)
     # A linear ramp has no second difference (but at the border, padded by repetition).

@@ -1,6 +1,7 @@
 """quantize(quality=...), posterize, strip and metadata, and bytes as input."""
 
 import io
+import itertools
 import math
 
 import numpy as np
@@ -24,7 +25,7 @@ def test_quality_scale_hand_worked():
     assert quality_to_delta_e(80) == pytest.approx(0.45 * 20**0.44)
     assert quality_to_delta_e(10) == pytest.approx(0.45 * 90**0.44 * 2)  # 20 / q below 20
     values = [quality_to_delta_e(q) for q in range(101)]
-    assert all(a > b for a, b in zip(values, values[1:]))  # stricter as quality rises
+    assert all(a > b for a, b in itertools.pairwise(values))  # stricter as quality rises
     for q in (1, 10, 19, 20, 50, 65, 80, 95, 100):
         assert delta_e_to_quality(quality_to_delta_e(q)) == q
     assert delta_e_to_quality(quality_to_delta_e(80) + 1e-6) == 79
@@ -132,7 +133,6 @@ def test_metadata_is_kept_by_default_and_stripped_on_request(tmp_path):
 
 def test_gamma_is_kept(tmp_path):
     # Pillow cannot write gAMA: lloyd's own output with it is the input.
-    path, _ = _png_with_metadata(tmp_path)
     from lloyd._image_io import Metadata, encode_png
 
     indices = np.zeros((4, 4), np.uint8)
