@@ -105,8 +105,8 @@ def quantize(image, n_colors: int | None = None, *, quality=None, color_space: s
         True is 1. Each pixel's share of the error depends on its surroundings: none across
         strong edges, less in texture (which hides the palette's error), most in smooth areas
         where the palette would leave bands, and none for pixels whose colour the palette
-        holds or that are fully transparent; it fades as the palette nears the image (at 256
-        colours on a photograph, about half). The palette is then fitted with smooth areas
+        holds or that are fully transparent; it fades as the palette nears the image (mean
+        squared error below 25 on the 8-bit scale). The palette is then fitted with smooth areas
         weighted up, where dither noise would show. Off by default: it lowers the error the
         eye sees of banding (blurred ΔE2000) but raises PSNR's, plain ΔE2000's and the
         file's size; see ``benchmarks/results_image.md``.
