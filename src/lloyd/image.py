@@ -1,7 +1,8 @@
 """Colour quantization by k-means: an image in K colours, written as a small palette PNG.
 
 The pipeline, one module per stage: read (``_image_io``) -> histogram of distinct colours
-(``_histogram``) -> weighted k-means (here) -> remap and dither (``_remap``) -> palette PNG.
+(``_histogram``) -> weighted k-means (here; with a quality target, over K by ``_quality``) ->
+remap (``_remap``) and selective dithering (``_dither``) -> palette PNG (``_quantized``).
 """
 
 from __future__ import annotations
