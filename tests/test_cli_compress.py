@@ -194,3 +194,151 @@ def test_all_frames_option_is_in_the_help(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--all-frames" in out
     assert "one palette shared by every frame, written as an animated PNG" in out
+
+
+class _Stream:
+    """A stand-in for sys.stdin / sys.stdout with a binary buffer and no terminal."""
+
+    def __init__(self, data=b"", tty=False):
+        self.buffer = io.BytesIO(data)
+        self._tty = tty
+
+    def isatty(self):
+        return self._tty
+
+    def write(self, text):  # text printed by mistake would land here and fail the test
+        raise AssertionError(f"text on standard output: {text!r}")
+
+    def flush(self):
+        pass
+
+
+def test_stdin_to_stdout_gives_the_file_bytes(photos, tmp_path, monkeypatch, capsys):
+    data = photos[0].read_bytes()
+    assert main(["compress", str(photos[0]), "-k", "6", "-o", str(tmp_path / "f.png"),
+                 "-q"]) == ExitCode.OK
+    stdout = _Stream()
+    monkeypatch.setattr("sys.stdin", _Stream(data))
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main(["compress", "-", "-k", "6"]) == ExitCode.OK
+    assert stdout.buffer.getvalue() == (tmp_path / "f.png").read_bytes()
+    assert "→" in capsys.readouterr().err  # the table went to standard error
+    # stdin to a file
+    monkeypatch.setattr("sys.stdin", _Stream(data))
+    assert main(["compress", "-", "-k", "6", "-o", str(tmp_path / "g.png"), "-q"]) == 0
+    assert (tmp_path / "g.png").read_bytes() == (tmp_path / "f.png").read_bytes()
+
+
+def test_stdout_on_a_terminal_and_empty_stdin(photos, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", _Stream(photos[0].read_bytes()))
+    monkeypatch.setattr("sys.stdout", _Stream(tty=True))
+    assert main(["compress", "-"]) == ExitCode.USAGE_ERROR
+    assert "will not write a PNG to a terminal" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", _Stream(b""))
+    monkeypatch.setattr("sys.stdout", _Stream())
+    assert main(["compress", "-"]) == ExitCode.IO_ERROR
+    assert "standard input: it is empty" in capsys.readouterr().err
+    assert main(["compress", "-", "-", "-o", "x.png"]) == ExitCode.USAGE_ERROR
+
+
+@pytest.mark.slow
+def test_a_real_pipe(photos, tmp_path):
+    import subprocess
+    import sys
+
+    code = "import sys; from lloyd.cli import main; sys.exit(main())"
+    with open(photos[0], "rb") as source, open(tmp_path / "b.png", "wb") as sink:
+        done = subprocess.run([sys.executable, "-c", code, "compress", "-", "-k", "64"],
+                              stdin=source, stdout=sink, stderr=subprocess.PIPE, check=False)
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "b.png") as im:
+        assert im.format == "PNG" and im.mode == "P" and im.size == (40, 32)
+
+
+def test_skip_if_larger_exits_98_and_writes_nothing(photos, tmp_path, capsys):
+    small = tmp_path / "small.png"
+    assert main(["compress", str(photos[0]), "-k", "2", "-o", str(small), "-q"]) == 0
+    out = tmp_path / "big.png"
+    code = main(["compress", str(small), "-k", "256", "-o", str(out), "--skip-if-larger"])
+    assert code == ExitCode.NOT_SMALLER == 98
+    assert not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not written" in err[0] and "not be smaller" in err[0]
+    # Smaller outputs are written as usual.
+    assert main(["compress", str(photos[0]), "-k", "4", "-o", str(out), "--skip-if-larger",
+                 "-q"]) == ExitCode.OK
+    assert out.is_file()
+
+
+def test_quality_exit_99_below_min(photos, tmp_path, capsys):
+    out = tmp_path / "q.png"
+    code = main(["compress", str(photos[0]), "-k", "2", "--quality", "90-100", "-o", str(out)])
+    assert code == ExitCode.QUALITY_TOO_LOW == 99
+    assert not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "quality" in err[0] and "below the minimum of 90" in err[0]
+
+
+def test_quality_writes_the_fewest_colours(photos, tmp_path, capsys):
+    # A noisy image of 1,280 pixels: 256 colours reach about quality 50.
+    assert main(["compress", str(photos[0]), "--quality", "0-30", "--json"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["quality"] >= 30 and report["output"].endswith("a-kq0-30.png")
+    assert main(["compress", str(photos[0]), "--quality", "45", "--json", "-f"]) == 0
+    high = json.loads(capsys.readouterr().out)
+    assert high["output"].endswith("a-kq0-45.png") and high["quality"] >= 45
+    assert report["n_colors"] < high["n_colors"] < 256
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("80-60", "0 <= MIN <= MAX <= 100"),
+    ("x", "must be MIN-MAX or MAX"),
+    ("50-101", "0 <= MIN <= MAX <= 100"),
+])
+def test_bad_quality_is_a_usage_error(photos, capsys, value, message):
+    assert main(["compress", str(photos[0]), "--quality", value]) == ExitCode.USAGE_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_strip_and_metadata(tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Author", "lloyd tests")
+    source = tmp_path / "meta.png"
+    Image.fromarray(_photo()).save(source, pnginfo=info, icc_profile=b"icc" * 30)
+    assert main(["compress", str(source), "-k", "8", "-o", str(tmp_path / "kept.png"),
+                 "-q"]) == 0
+    assert main(["compress", str(source), "-k", "8", "-o", str(tmp_path / "bare.png"),
+                 "--strip", "-q"]) == 0
+    with Image.open(tmp_path / "kept.png") as kept, Image.open(tmp_path / "bare.png") as bare:
+        kept.load()
+        bare.load()
+        assert kept.info["icc_profile"] == b"icc" * 30 and kept.text == {"Author": "lloyd tests"}
+        assert "icc_profile" not in bare.info and bare.text == {}
+        np.testing.assert_array_equal(np.asarray(kept), np.asarray(bare))
+
+
+def test_posterize_option(photos, tmp_path, capsys):
+    out = tmp_path / "p.png"
+    assert main(["compress", str(photos[0]), "-k", "8", "--posterize", "4", "-o", str(out),
+                 "-q"]) == ExitCode.OK
+    with Image.open(out) as im:
+        assert all(v % 17 == 0 for v in im.getpalette()[: 3 * 8])
+    assert main(["compress", str(photos[0]), "--posterize", "5"]) == ExitCode.USAGE_ERROR
+    assert "must be an integer in [0, 4]" in capsys.readouterr().err
+
+
+def test_new_options_give_the_same_bytes_twice(photos, tmp_path):
+    args = ["compress", str(photos[1]), "--quality", "20-40", "--dither", "--posterize", "1",
+            "-q", "-f"]
+    assert main([*args, "-o", str(tmp_path / "1.png")]) == 0
+    assert main([*args, "-o", str(tmp_path / "2.png")]) == 0
+    assert (tmp_path / "1.png").read_bytes() == (tmp_path / "2.png").read_bytes()
+
+
+def test_help_lists_pngquant_options_and_codes(capsys):
+    assert main(["compress", "--help"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    for option in ("--quality", "--skip-if-larger", "--strip", "--posterize", "  98 ", "  99 "):
+        assert option in out

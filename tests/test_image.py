@@ -231,19 +231,6 @@ def test_several_frames_use_the_first_with_a_warning(tmp_path):
     np.testing.assert_array_equal(result.to_array(), first)
 
 
-def test_dithering_keeps_the_mean_colour():
-    from lloyd._remap import dither_indices
-
-    grey = np.full((16, 16, 3), 128.0)
-    palette = np.array([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0], [255.0, 0.0, 0.0]])
-    box = {"lower": np.zeros(3), "upper": np.full(3, 255.0)}
-    indices = dither_indices(grey, palette, 1.0, **box)
-    assert set(np.unique(indices)) == {0, 1}
-    assert abs(palette[indices].mean() - 128) < 2
-    # Strength 0 is the nearest colour everywhere.
-    np.testing.assert_array_equal(dither_indices(grey + 100, palette, 0.0, **box), 1)
-
-
 def test_dither_option():
     image = _photo()
     plain = quantize(image, 4, random_state=0)

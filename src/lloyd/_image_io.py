@@ -9,6 +9,7 @@ import io
 import os
 import struct
 import warnings
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,82 @@ class Animation:
     loop: int
 
 
-def read_image(source) -> tuple[np.ndarray, int | None, str]:
-    """Any supported input as (pixels, input_bytes, name); assumes nothing about ``source``.
+@dataclass(frozen=True)
+class Metadata:
+    """What an input says about how to show its pixels, kept in the PNG written from it.
+
+    pngquant keeps these too; ``strip`` drops them. EXIF is not kept: its orientation has
+    been applied to the pixels, and a stale one would turn the image again.
+
+    Attributes
+    ----------
+    icc_profile : bytes or None
+        The colour profile (iCCP): without it, colours shift on a colour-managed screen.
+    gamma : float or None
+        gAMA's gamma.
+    chromaticity : tuple of 8 floats or None
+        cHRM's white point and primaries.
+    srgb : int or None
+        sRGB's rendering intent.
+    dpi : tuple of float or None
+        pHYs's resolution in dots per inch.
+    text : tuple of (str, str)
+        Text chunks (tEXt, zTXt, iTXt) in order, and a JPEG or GIF comment as "Comment".
+    """
+
+    icc_profile: bytes | None = None
+    gamma: float | None = None
+    chromaticity: tuple | None = None
+    srgb: int | None = None
+    dpi: tuple | None = None
+    text: tuple = ()
+
+    @classmethod
+    def of(cls, im) -> Metadata | None:
+        """The metadata of an opened (and loaded) Pillow image; None when it has none."""
+        info = im.info
+        text = [(str(k), str(v)) for k, v in (getattr(im, "text", None) or {}).items()]
+        comment = info.get("comment")
+        if comment and not text:
+            text = [("Comment", comment.decode("latin-1") if isinstance(comment, bytes)
+                     else str(comment))]
+        dpi = info.get("dpi")
+        found = cls(
+            icc_profile=info.get("icc_profile") or None,
+            gamma=info.get("gamma"),
+            chromaticity=info.get("chromaticity"),
+            srgb=info.get("srgb"),
+            dpi=tuple(float(d) for d in dpi) if dpi else None,
+            text=tuple(text),
+        )
+        return None if found == cls() else found
+
+    def save_options(self) -> dict:
+        """Keyword arguments for Pillow's PNG ``save`` that write these chunks."""
+        from PIL.PngImagePlugin import PngInfo
+
+        options, chunks = {}, PngInfo()
+        if self.icc_profile:
+            options["icc_profile"] = self.icc_profile
+        elif self.srgb is not None:  # PNG allows iCCP or sRGB, not both
+            chunks.add(b"sRGB", bytes([int(self.srgb)]))
+        if self.gamma is not None:
+            chunks.add(b"gAMA", struct.pack(">I", round(self.gamma * 100000)))
+        if self.chromaticity is not None:
+            chunks.add(b"cHRM", struct.pack(">8I", *(round(v * 100000)
+                                                     for v in self.chromaticity)))
+        if self.dpi is not None:
+            options["dpi"] = self.dpi
+        for key, value in self.text:
+            chunks.add_text(key, value)
+        if chunks.chunks:
+            options["pnginfo"] = chunks
+        return options
+
+
+def read_image(source) -> tuple[np.ndarray, int | None, str, Metadata | None]:
+    """Any supported input as (pixels, input_bytes, name, metadata); assumes nothing about
+    ``source``, which may also be the bytes of a file (standard input, say).
 
     Returns
     -------
@@ -64,24 +139,32 @@ def read_image(source) -> tuple[np.ndarray, int | None, str]:
         The size of the file read, or None for an in-memory image.
     name : str
         The file name, or a short description of the in-memory input.
+    metadata : Metadata or None
+        What a file or Pillow image says about its colours, resolution and text; None for an
+        array.
     """
     from PIL import Image
 
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        pixels = _read_file(path)
-        return pixels, path.stat().st_size, str(path)
+        pixels, metadata = _read_file(path)
+        return pixels, path.stat().st_size, str(path), metadata
+    if isinstance(source, (bytes, bytearray)):
+        pixels, metadata = _read_file("<bytes>", data=bytes(source))
+        return pixels, len(source), "<bytes>", metadata
     if isinstance(source, Image.Image):
-        return _finish(_from_pil(source, name="image")), None, "<PIL image>"
+        return (_finish(_from_pil(source, name="image")), None, "<PIL image>",
+                Metadata.of(source))
     if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
-        return _finish(_from_array(source)), None, "<array>"
+        return _finish(_from_array(source)), None, "<array>", None
     raise TypeError(
-        f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
-        f"channels]), got {type(source).__name__}."
+        f"image must be a path, the bytes of an image file, a PIL.Image.Image or an array of "
+        f"shape (height, width[, channels]), got {type(source).__name__}."
     )
 
 
-def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
+def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str,
+                                 Metadata | None]:
     """Every frame of any supported input; assumes nothing about ``source``.
 
     Each frame is read as :func:`read_image` reads the first (composited as Pillow shows it
@@ -97,19 +180,24 @@ def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
         Frame durations and loop count (the input's where it has them); None for one frame.
     input_bytes : int or None
     name : str
+    metadata : Metadata or None
     """
     from PIL import Image
 
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        pixels, animation = _read_file(path, all_frames=True)
-        return pixels, animation, path.stat().st_size, str(path)
+        (pixels, animation), metadata = _read_file(path, all_frames=True)
+        return pixels, animation, path.stat().st_size, str(path), metadata
+    if isinstance(source, (bytes, bytearray)):
+        (pixels, animation), metadata = _read_file("<bytes>", all_frames=True,
+                                                   data=bytes(source))
+        return pixels, animation, len(source), "<bytes>", metadata
     if isinstance(source, Image.Image):
-        return (*_all_frames(source, name="image"), None, "<PIL image>")
+        return (*_all_frames(source, name="image"), None, "<PIL image>", Metadata.of(source))
     if isinstance(source, (np.ndarray, list, tuple)) or hasattr(source, "__array__"):
         arr = np.asarray(source)
         if arr.ndim != 4:
-            return _finish(_from_array(arr)), None, None, "<array>"
+            return _finish(_from_array(arr)), None, None, "<array>", None
         if arr.shape[0] == 0 or arr.shape[3] not in (1, 2, 3, 4):
             raise ValueError(
                 "frames must have shape (n_frames, height, width, channels) with at least one "
@@ -117,14 +205,15 @@ def read_frames(source) -> tuple[np.ndarray, Animation | None, int | None, str]:
                 f"{arr.shape}."
             )
         frames = [_finish(_from_array(frame)) for frame in arr]
-        return (*_join_frames(frames, [0] * len(frames), loop=None), None, "<array>")
+        return (*_join_frames(frames, [0] * len(frames), loop=None), None, "<array>", None)
     raise TypeError(
         f"image must be a path, a PIL.Image.Image or an array of shape (height, width[, "
         f"channels]) or (n_frames, height, width, channels), got {type(source).__name__}."
     )
 
 
-def _read_file(path: Path, *, all_frames: bool = False):
+def _read_file(path, *, all_frames: bool = False, data: bytes | None = None):
+    """Decode a file (or ``data``, its bytes, with ``path`` its name): (decoded, metadata)."""
     from PIL import Image
 
     try:
@@ -132,8 +221,9 @@ def _read_file(path: Path, *, all_frames: bool = False):
             warnings.simplefilter("always")
             # Over MAX_IMAGE_PIXELS Pillow only warns (over twice that it raises): refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(path if data is None else io.BytesIO(data)) as im:
                 im.load()
+                metadata = Metadata.of(im)
                 if all_frames:
                     decoded = _all_frames(im, name=str(path))
                 else:
@@ -143,7 +233,7 @@ def _read_file(path: Path, *, all_frames: bool = False):
             # say) are dropped: the image decoded, and one that does not raises below.
             if issubclass(w.category, MultiFrameWarning):
                 warnings.warn(w.message, w.category, stacklevel=4)
-        return decoded
+        return decoded, metadata
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"cannot read {path}: larger than Pillow's decompression-bomb limit of "
@@ -306,9 +396,12 @@ def _finish(pixels: np.ndarray) -> np.ndarray:
 
 #: zlib strategies tried by :func:`encode_png` (3 is Z_RLE), cheapest first.
 _ZLIB_SETTINGS = ({"compress_level": 9, "compress_type": 3}, {"compress_level": 6})
+#: zlib strategies tried on 1, 2 and 4-bit rows: (level, strategy); 3 is Z_RLE.
+_PACKED_ZLIB = ((9, 0), (9, 3))
 
 
-def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+def encode_png(indices: np.ndarray, palette: np.ndarray,
+               metadata: Metadata | None = None) -> bytes:
     """A palette PNG, at the smallest bit depth that holds the palette; assumes valid input.
 
     Parameters
@@ -316,10 +409,12 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     indices : ndarray of shape (height, width), uint8
     palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
         With alpha, the translucent entries must come first, so tRNS can stop after them.
+    metadata : Metadata or None
+        Chunks to write (colour profile, gamma, resolution, text).
     """
     from PIL import Image
 
-    options = {}
+    options = {} if metadata is None else metadata.save_options()
     transparency = _transparency(palette)
     if transparency is not None:
         options["transparency"] = transparency
@@ -332,13 +427,19 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
         im.save(buffer, format="PNG", **settings, **options)
         return buffer.getvalue()
 
-    # Pillow writes 1, 2, 4 or 8 bits per pixel from the palette length, and no PNG filter
-    # for palette images (what libpng does too). Two zlib settings, the smaller file kept
-    # (the first on a tie): run-length matching suits packed 1-4 bit rows (on scikit-image's
-    # photographs at 16 colours, 2% smaller than level 9 and twenty times faster), the
-    # default strategy suits 8-bit rows (level 6: within 0.2% of level 9 at half the time).
-    # zlib releases the GIL, so the cheap encoding runs on a thread beside the other: at 64
-    # and 256 colours, 17 instead of 22 ms a photograph.
+    bits = _bit_depth(palette.shape[0])
+    if bits < 8:
+        # Pillow (13.0) runs its adaptive row filters on 1, 2 and 4-bit palette rows, which
+        # suits nothing packed: filter bytes of 0 (libpng's and pngquant's choice for palette
+        # images) make files 6% smaller undithered and 17% dithered (astronaut, 16 colours).
+        # Pillow has no option for it, so its file keeps every chunk but IDAT, which is
+        # rebuilt from the same rows unfiltered.
+        return _with_unfiltered_rows(encode({"compress_level": 1}), indices, bits)
+    # Pillow writes no PNG filter for 8-bit palette images (what libpng does too). Two zlib
+    # settings, the smaller file kept (the first on a tie): the default strategy at level 6
+    # is within 0.2% of level 9 at half the time. zlib releases the GIL, so the cheap
+    # encoding runs on a thread beside the other: at 64 and 256 colours, 17 instead of 22 ms
+    # a photograph.
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = [pool.submit(encode, settings) for settings in _ZLIB_SETTINGS[:-1]]
         last = encode(_ZLIB_SETTINGS[-1])
@@ -346,7 +447,53 @@ def encode_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     return min(candidates, key=len)
 
 
-def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) -> bytes:
+def _bit_depth(n_colors: int) -> int:
+    """The bits per pixel Pillow writes for a palette of ``n_colors`` entries."""
+    return next(bits for bits in (1, 2, 4, 8) if n_colors <= 1 << bits)
+
+
+def _with_unfiltered_rows(png: bytes, indices: np.ndarray, bits: int) -> bytes:
+    """``png`` with its IDAT chunks replaced by one holding ``indices`` packed ``bits`` to a
+    byte, every row unfiltered, deflated with the smaller of :data:`_PACKED_ZLIB`."""
+    height, width = indices.shape
+    per_byte = 8 // bits
+    padded = np.zeros((height, -(-width // per_byte) * per_byte), dtype=np.uint8)
+    padded[:, :width] = indices
+    packed = np.zeros((height, padded.shape[1] // per_byte), dtype=np.uint8)
+    for j in range(per_byte):  # the leftmost pixel in the high bits
+        packed |= padded[:, j::per_byte] << np.uint8(8 - bits * (j + 1))
+    rows = np.hstack([np.zeros((height, 1), dtype=np.uint8), packed]).tobytes()
+    data = min(
+        (_deflate(rows, level, strategy) for level, strategy in _PACKED_ZLIB), key=len
+    )
+    chunks = list(_chunks(png))
+    first = next(i for i, (kind, _) in enumerate(chunks) if kind == b"IDAT")
+    kept = [c for c in chunks if c[0] != b"IDAT"]
+    kept.insert(first, (b"IDAT", data))
+    return png[:8] + b"".join(_chunk(kind, body) for kind, body in kept)
+
+
+def _deflate(data: bytes, level: int, strategy: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _chunks(png: bytes):
+    """(type, body) of every chunk of a PNG file Pillow wrote; assumes a valid file."""
+    offset = 8
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset:offset + 4])
+        yield png[offset + 4:offset + 8], png[offset + 8:offset + 8 + length]
+        offset += 12 + length
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(body, zlib.crc32(kind))
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation,
+                metadata: Metadata | None = None) -> bytes:
     """An animated PNG whose frames share one palette (one PLTE); assumes valid input.
 
     Parameters
@@ -356,6 +503,8 @@ def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) 
         With alpha, the translucent entries must come first, as for :func:`encode_png`.
     animation : Animation
         One duration per frame, and the loop count.
+    metadata : Metadata or None
+        Chunks to write, as for :func:`encode_png`.
     """
     from PIL import Image
     from PIL.PngImagePlugin import Disposal
@@ -393,6 +542,7 @@ def encode_apng(indices: np.ndarray, palette: np.ndarray, animation: Animation) 
             disposal=disposal,
             loop=animation.loop,
             **settings,
+            **({} if metadata is None else metadata.save_options()),
         )
         if best is None or buffer.tell() < len(best):
             best = buffer.getvalue()

@@ -47,22 +47,26 @@ def order_palette(palette: np.ndarray, labels: np.ndarray, counts: np.ndarray):
     return np.ascontiguousarray(palette[order]), new_index[labels]
 
 
-def dither_indices(pixels: np.ndarray, palette: np.ndarray, strength: float, *,
-                   lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Floyd–Steinberg onto ``palette`` (both in the working space); returns (h, w) uint8.
+def dither_indices(pixels: np.ndarray, palette: np.ndarray, labels: np.ndarray,
+                   strength: np.ndarray, *, lower: np.ndarray, upper: np.ndarray, faint: float,
+                   max_error: float) -> np.ndarray:
+    """Error diffusion onto ``palette`` (both in the working space); returns (h, w) uint8.
 
-    Assumes float64 pixels (h, w, d) and palette (k, d) with k <= 256, strength in (0, 1], and
-    ``lower``, ``upper`` (d,) the box of representable colours that pixel plus error stays in.
+    Assumes float64 pixels (h, w, d) and palette (k, d) with k <= 256, ``labels`` (h, w) the
+    nearest entry of every pixel, ``strength`` (h, w) in [0, 1] (0: the pixel keeps its label),
+    ``lower``, ``upper`` (d,) the box of representable colours that pixel plus error stays in,
+    and ``faint`` < ``max_error`` the squared errors it drops and damps (see the kernel).
     """
     from lloyd._kernels.dither import floyd_steinberg
 
-    height, width, n_channels = pixels.shape
-    indices = np.empty((height, width), dtype=np.uint8)
+    _, width, n_channels = pixels.shape
+    indices = np.ascontiguousarray(labels, dtype=np.uint8).copy()
     err_this = np.empty((width + 2, n_channels))
     err_next = np.empty((width + 2, n_channels))
     value = np.empty(n_channels)
-    floyd_steinberg(np.ascontiguousarray(pixels), np.ascontiguousarray(palette), strength,
+    floyd_steinberg(np.ascontiguousarray(pixels), np.ascontiguousarray(palette),
+                    np.ascontiguousarray(strength, dtype=np.float64),
                     np.ascontiguousarray(lower, dtype=np.float64),
-                    np.ascontiguousarray(upper, dtype=np.float64),
-                    indices, err_this, err_next, value)
+                    np.ascontiguousarray(upper, dtype=np.float64), float(faint),
+                    float(max_error), indices, err_this, err_next, value)
     return indices

@@ -27,6 +27,12 @@ class ExitCode(enum.IntEnum):
     OUTPUT_EXISTS = 4
     #: the input is not a table k-means can cluster as asked (lloyd cluster)
     DATA_ERROR = 5
+    #: lloyd compress --skip-if-larger: an output would not have been smaller than its input,
+    #: so it was not written (pngquant's code)
+    NOT_SMALLER = 98
+    #: lloyd compress --quality MIN-MAX: an image could not reach MIN, so it was not written
+    #: (pngquant's code)
+    QUALITY_TOO_LOW = 99
     #: interrupted by the user (Ctrl-C)
     INTERRUPTED = 130
 
@@ -42,6 +48,10 @@ exit codes:
        lloyd compress: the others were done; 3 wins over 4)
   5    lloyd cluster: the input is not a table of numbers k-means can cluster as asked
        (empty, ragged rows, text in a numeric column, NaN, fewer rows than k)
+  98   lloyd compress --skip-if-larger: an output was not smaller than its input and was not
+       written (the others were done)
+  99   lloyd compress --quality: an image stayed below MIN and was not written (the others
+       were done; 3, 4, 99 and 98 win in that order)
   130  interrupted (Ctrl-C)
 """
 
@@ -91,8 +101,16 @@ Of an animated or multi-page image only the first frame is used (with a warning)
 --all-frames: then every frame is, with one palette, written as an animated PNG.
 
 Each output lands beside its input: the input's name without its extension, plus SUFFIX
-(default '-k{K}.png', where {K} is N: photo.jpg -> photo-k16.png). An existing file is never
-replaced without --force; files are written to a temporary name and renamed.
+(default '-k{K}.png', where {K} is N: photo.jpg -> photo-k16.png; with --quality and no -k,
+qMIN-MAX). An existing file is never replaced without --force; files are written to a
+temporary name and renamed. The input's colour profile, gamma, resolution and text chunks are
+kept unless --strip. IMAGE '-' reads standard input and writes the PNG to standard output
+(or to --output), as `cat a.png | lloyd compress - -k 64 > b.png`; the report then goes to
+standard error.
+
+--quality MIN-MAX (pngquant's option) uses the fewest colours, up to N (default 256), whose
+palette reaches quality MAX on a 0-100 scale of mean CIEDE2000 (95: 0.91, 90: 1.24, 80: 1.68,
+65: 2.15, 50: 2.52; 100 is lossless); an image that stays below MIN is not written (exit 99).
 """
 
 
@@ -104,20 +122,35 @@ def _add_compress(sub) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    comp.add_argument("images", nargs="+", metavar="IMAGE", help="input image files")
-    comp.add_argument("-k", "--colors", type=_n_colors, default=16, metavar="N",
-                      help="palette size, 1 to 256 (default: 16; 1 gives the mean colour)")
+    comp.add_argument("images", nargs="+", metavar="IMAGE",
+                      help="input image files; - reads standard input")
+    comp.add_argument("-k", "--colors", type=_n_colors, default=None, metavar="N",
+                      help="palette size, 1 to 256 (default: 16; 1 gives the mean colour); "
+                      "with --quality the most colours allowed (default: 256)")
+    comp.add_argument("--quality", type=_quality, default=None, metavar="MIN-MAX",
+                      help="the fewest colours that reach quality MAX (0-100); below MIN "
+                      "nothing is written and the exit status is 99 (MAX alone: MIN 0)")
     where = comp.add_mutually_exclusive_group()
     where.add_argument("-o", "--output", metavar="PATH",
-                       help="write here (only with a single IMAGE)")
+                       help="write here (only with a single IMAGE); - is standard output")
     where.add_argument("--ext", default="-k{K}.png", metavar="SUFFIX",
                        help="output name suffix, {K} replaced by N (default: -k{K}.png; "
                        "write --ext=SUFFIX when it starts with '-')")
     comp.add_argument("-f", "--force", action="store_true",
                       help="replace existing outputs (even the input itself)")
     comp.add_argument("--dither", nargs="?", type=_strength, const=1.0, default=0.0,
-                      metavar="S", help="Floyd-Steinberg dithering, strength S in [0, 1] "
+                      metavar="S", help="selective error diffusion (none across edges or "
+                      "where the palette matches, most in smooth areas), strength S in [0, 1] "
                       "(default: off; --dither alone is 1; write --dither=S before IMAGE)")
+    comp.add_argument("--posterize", type=_posterize, default=0, metavar="BITS",
+                      help="drop BITS (0-4) low bits of every palette channel, e.g. 4 for "
+                      "ARGB4444 displays (default: 0)")
+    comp.add_argument("--skip-if-larger", action="store_true",
+                      help="do not write an output that is not smaller than its input "
+                      "(exit status 98)")
+    comp.add_argument("--strip", action="store_true",
+                      help="drop the input's metadata (colour profile, gamma, resolution, "
+                      "text chunks), which is kept by default")
     comp.add_argument("--space", choices=("rgb", "lab", "oklab"), default="rgb",
                       help="colour space of k-means and dithering (default: rgb, the best "
                       "PSNR; oklab or lab for the lowest perceptual error, ΔE2000)")
@@ -150,6 +183,25 @@ def _n_colors(text: str) -> int:
     return value
 
 
+def _quality(text: str) -> tuple:
+    low, sep, high = text.partition("-")
+    try:
+        low, high = (int(low or 0), int(high or 100)) if sep else (0, int(low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be MIN-MAX or MAX, integers in [0, 100], got {text!r}") from None
+    if not 0 <= low <= high <= 100:
+        raise argparse.ArgumentTypeError(
+            f"must be MIN-MAX with 0 <= MIN <= MAX <= 100, got {text!r}")
+    return low, high
+
+
+def _posterize(text: str) -> int:
+    if text not in ("0", "1", "2", "3", "4"):
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 4], got {text!r}")
+    return int(text)
+
+
 def _strength(text: str) -> float:
     try:
         value = float(text)
@@ -165,8 +217,13 @@ def _output_paths(args) -> list:
 
     if args.output is not None:
         return [Path(args.output)]
-    suffix = args.ext.replace("{K}", str(args.colors))
-    return [Path(image).with_suffix("").with_name(Path(image).stem + suffix)
+    if args.colors is None and args.quality is not None:
+        k = "q{}-{}".format(*args.quality)
+    else:
+        k = str(16 if args.colors is None else args.colors)
+    suffix = args.ext.replace("{K}", k)
+    return [Path("-") if image == "-" else
+            Path(image).with_suffix("").with_name(Path(image).stem + suffix)
             for image in args.images]
 
 
@@ -187,13 +244,22 @@ def _cmd_compress(args) -> int:
     from tqdm import tqdm
 
     from lloyd._files import check_output
-    from lloyd.image import ImageReadError, compress
+    from lloyd.image import ImageReadError, QualityTooLowError, quantize
 
     if args.output is not None and len(args.images) > 1:
         print(f"lloyd compress: --output takes a single IMAGE, got {len(args.images)}; "
               "use --ext for several", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    if args.images.count("-") > 1:
+        print("lloyd compress: standard input (-) can be read once", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     outputs = _output_paths(args)
+    to_stdout = any(str(output) == "-" for output in outputs)
+    if to_stdout and sys.stdout.isatty():
+        print("lloyd compress: will not write a PNG to a terminal; redirect standard output "
+              "(> out.png) or give --output", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    report_to = sys.stderr if to_stdout else sys.stdout  # stdout carries nothing but the PNG
     bar = tqdm(total=len(args.images), unit="image", file=sys.stderr, leave=False,
                disable=args.quiet or len(args.images) < 2 or not sys.stderr.isatty())
 
@@ -204,26 +270,44 @@ def _cmd_compress(args) -> int:
     for image, output in zip(args.images, outputs, strict=True):
         bar.set_postfix_str(str(image), refresh=False)
         start = time.perf_counter()
-        key = output.resolve()
+        stdout = str(output) == "-"
+        key = output if stdout else output.resolve()
         try:
             if key in claimed:
                 raise FileExistsError(f"{output} is also the output of {claimed[key]}; "
                                       "use --ext or --output to tell them apart")
             claimed[key] = image
+            if not stdout:
+                check_output(output, overwrite=args.force)
             if args.compare:  # fail before the work, not after the output is written
                 check_output(_compare_path(args, image), overwrite=args.force)
+            source = _read_stdin() if image == "-" else image
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = compress(image, output, args.colors, overwrite=args.force,
+                result = quantize(source, args.colors, quality=args.quality,
                                   color_space=args.space, dither=args.dither,
+                                  posterize=args.posterize, strip=args.strip,
                                   random_state=args.random_state,
                                   frames="all" if args.all_frames else "first")
             for warning in caught:
                 complain(f"warning: {warning.message}")
+            report = result.report
+            if args.skip_if_larger and report.output_bytes >= report.input_bytes:
+                raise _NotSmaller(f"{image}: not written, {report.output_bytes:,} bytes would "
+                                  f"not be smaller than the input's {report.input_bytes:,}")
+            if stdout:
+                sys.stdout.buffer.write(result.to_png())
+                sys.stdout.buffer.flush()
+            else:
+                result.save(output, overwrite=args.force)
             if args.compare:
                 _write_compare(result, _compare_path(args, image), overwrite=args.force)
         except ImageReadError as exc:
             code, message = ExitCode.IO_ERROR, str(exc)
+        except QualityTooLowError as exc:
+            code, message = ExitCode.QUALITY_TOO_LOW, f"{image}: not written, {exc}"
+        except _NotSmaller as exc:
+            code, message = ExitCode.NOT_SMALLER, str(exc)
         except FileExistsError as exc:
             code = ExitCode.OUTPUT_EXISTS
             target = getattr(exc, "target", None)
@@ -233,26 +317,40 @@ def _cmd_compress(args) -> int:
             code = ExitCode.IO_ERROR
             message = f"cannot write {exc.filename or output}: {exc.strerror or exc}"
         else:
-            report = result.report
             seconds = time.perf_counter() - start
             rows.append((str(image), report))
             if args.json:
                 print(json.dumps({"input": str(image), "output": str(output), "ok": True,
-                                  **report.as_dict(), "seconds": round(seconds, 4)}))
+                                  **report.as_dict(), "seconds": round(seconds, 4)}),
+                      file=report_to)
             bar.update()
             continue
         codes.append(code)
         complain(message)
         if args.json:
             print(json.dumps({"input": str(image), "output": str(output), "ok": False,
-                              "error": message, "exit_code": int(code)}))
+                              "error": message, "exit_code": int(code)}), file=report_to)
         bar.update()
     bar.close()
     if rows and not args.json and not args.quiet:
-        print(_format_table(rows))
-    if not codes:
-        return ExitCode.OK
-    return ExitCode.IO_ERROR if ExitCode.IO_ERROR in codes else ExitCode.OUTPUT_EXISTS
+        print(_format_table(rows), file=report_to)
+    # The most serious first: an unreadable input, a refused overwrite, then pngquant's two.
+    order = (ExitCode.IO_ERROR, ExitCode.OUTPUT_EXISTS, ExitCode.QUALITY_TOO_LOW,
+             ExitCode.NOT_SMALLER)
+    return next((code for code in order if code in codes), ExitCode.OK)
+
+
+class _NotSmaller(Exception):
+    """--skip-if-larger: the output would not be smaller than its input."""
+
+
+def _read_stdin() -> bytes:
+    data = sys.stdin.buffer.read()
+    if not data:
+        from lloyd.image import ImageReadError
+
+        raise ImageReadError("cannot read standard input: it is empty")
+    return data
 
 
 def _write_compare(result, path, *, overwrite: bool) -> None:

@@ -1,35 +1,37 @@
 """Colour quantization by k-means: an image in K colours, written as a small palette PNG.
 
 The pipeline, one module per stage: read (``_image_io``) -> histogram of distinct colours
-(``_histogram``) -> weighted k-means (here) -> remap and dither (``_remap``) -> palette PNG.
+(``_histogram``) -> weighted k-means (here; with a quality target, over K by ``_quality``) ->
+remap (``_remap``) and selective dithering (``_dither``) -> palette PNG (``_quantized``).
 """
 
 from __future__ import annotations
 
-import math
 import numbers
-from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from lloyd._dither import dither_frames, palette_weights, smoothness
 from lloyd._histogram import coarse_bins, color_histogram
 from lloyd._image_io import (
     ImageReadError,
     MultiFrameWarning,
     check_output,
-    encode_apng,
-    encode_png,
     read_frames,
     read_image,
-    write_atomic,
 )
-from lloyd._remap import dither_indices, nearest, order_palette
+from lloyd._quality import delta_e_to_quality, fewest_colors, quality_to_delta_e
+from lloyd._quantized import (
+    QualityTooLowError,
+    QuantizedImage,
+    QuantizeReport,
+    _histogram_delta_e,
+)
+from lloyd._remap import nearest, order_palette
 from lloyd.color import (
     _ALPHA_SCALE,
     COLOR_SPACES,
-    _delta_e_2000,
     _from_space,
     _rgb_to_lab,
     _to_space,
@@ -38,6 +40,7 @@ from lloyd.color import (
 __all__ = [
     "ImageReadError",
     "MultiFrameWarning",
+    "QualityTooLowError",
     "QuantizeReport",
     "QuantizedImage",
     "compress",
@@ -63,186 +66,10 @@ _HAMERLY_MIN_COLORS = 128
 _PALETTE_RELAXATION = 1.8
 
 
-@dataclass(frozen=True)
-class QuantizeReport:
-    """How well and how small: the numbers ``lloyd compress`` prints for every file.
-
-    Attributes
-    ----------
-    width, height : int
-        Of one frame.
-    n_colors : int
-        Palette entries actually used.
-    psnr : float
-        Peak signal-to-noise ratio in dB over all channels (alpha included), ``inf`` if lossless.
-    delta_e : float
-        Mean CIEDE2000 difference per pixel, on the colour channels.
-    bits_per_pixel : float
-        Size of the written PNG file in bits, divided by the number of pixels.
-    input_bytes : int or None
-        Size of the input file; None for an in-memory image.
-    output_bytes : int
-        Size of the PNG file.
-    frames : int, default=1
-        Frames quantized; the other numbers cover every pixel of every frame.
-    """
-
-    width: int
-    height: int
-    n_colors: int
-    psnr: float
-    delta_e: float
-    bits_per_pixel: float
-    input_bytes: int | None
-    output_bytes: int
-    frames: int = 1
-
-    @property
-    def ratio(self) -> float | None:
-        """``input_bytes / output_bytes``, or None when there was no input file."""
-        return None if self.input_bytes is None else self.input_bytes / self.output_bytes
-
-    def as_dict(self) -> dict:
-        """The report as JSON-ready values (an infinite PSNR becomes None)."""
-        out = asdict(self)
-        out["psnr"] = None if math.isinf(self.psnr) else round(self.psnr, 4)
-        out["delta_e"] = round(self.delta_e, 4)
-        out["bits_per_pixel"] = round(self.bits_per_pixel, 4)
-        out["ratio"] = None if self.ratio is None else round(self.ratio, 4)
-        return out
-
-
-class QuantizedImage:
-    """An image reduced to a palette: what :func:`quantize` returns.
-
-    Attributes
-    ----------
-    palette : ndarray of shape (n_colors, 3) or (n_colors, 4), uint8
-        sRGB colours (with alpha when the image has transparency), translucent entries first,
-        then by how many pixels use them. One palette for every frame.
-    indices : ndarray of shape (height, width) or (frames, height, width), uint8
-        The palette entry of every pixel; the leading frame axis is there only when
-        ``frames > 1``.
-    original : ndarray of shape (height, width, 3 | 4) or (frames, height, width, 3 | 4), uint8
-        The input as it was quantized: EXIF orientation applied, 8-bit sRGB.
-    color_space : str
-        Where k-means and dithering measured distances.
-    frames : int
-        Frames quantized: 1, or every frame of the input with ``quantize(..., frames='all')``.
-    durations : tuple of float or None
-        With several frames, the display time of each in milliseconds: the input's, or 100 ms
-        each when it has none. None for one frame.
-    loop : int or None
-        With several frames, how many times the animation plays (0: forever): the input's loop
-        count, or 1 when it has none. None for one frame.
-    """
-
-    def __init__(self, palette, indices, *, original, histogram, labels, color_space,
-                 input_bytes=None, name="<array>", animation=None):
-        self.palette = palette
-        self.indices = indices
-        self.original = original
-        self.color_space = color_space
-        self.name = name
-        self.frames = 1 if animation is None else len(animation.durations)
-        self.durations = None if animation is None else animation.durations
-        self.loop = None if animation is None else animation.loop
-        self._histogram = histogram
-        self._labels = labels  # palette entry per distinct colour, None when dithered
-        self._input_bytes = input_bytes
-        self._animation = animation
-
-    def __repr__(self) -> str:
-        h, w = self.indices.shape[-2:]
-        frames = f", {self.frames} frames" if self.frames > 1 else ""
-        return f"<QuantizedImage {w}x{h}{frames}, {len(self.palette)} colours, {self.color_space}>"
-
-    def to_array(self) -> np.ndarray:
-        """The quantized image as an array of shape (height, width, 3 or 4), uint8.
-
-        With several frames, (frames, height, width, 3 or 4).
-        """
-        return self.palette[self.indices]
-
-    def to_image(self, frame: int = 0):
-        """The quantized image as a Pillow 'P' (palette) image, transparency in its info.
-
-        With several frames, the frame numbered ``frame`` (default: the first).
-        """
-        from PIL import Image
-
-        if not -self.frames <= frame < self.frames:
-            raise IndexError(f"frame={frame} must be in [0, {self.frames}): the frames quantized.")
-        im = Image.fromarray(self.indices if self.frames == 1 else self.indices[frame])
-        im.putpalette(self.palette[:, :3].tobytes())
-        if self.palette.shape[1] == 4:
-            im.info["transparency"] = self.palette[:, 3].tobytes()
-        return im
-
-    def to_png(self) -> bytes:
-        """The PNG file, 1, 2, 4 or 8 bits per pixel (the fewest that hold the palette).
-
-        With several frames, an animated PNG (APNG) of every frame, all sharing the one
-        palette, with their durations and loop count.
-        """
-        return self._png
-
-    @cached_property
-    def _png(self) -> bytes:
-        if self._animation is None:
-            return encode_png(self.indices, self.palette)
-        return encode_apng(self.indices, self.palette, self._animation)
-
-    def save(self, path, *, overwrite: bool = True) -> Path:
-        """Write the PNG atomically (temporary file, then rename); return the path.
-
-        With ``overwrite=False`` an existing file raises FileExistsError and is left untouched.
-        """
-        write_atomic(path, self._png, overwrite=overwrite)
-        return Path(path)
-
-    @cached_property
-    def report(self) -> QuantizeReport:
-        """Colours used, PSNR, mean ΔE2000, bits per pixel and sizes (computed once).
-
-        Over every pixel of every frame.
-        """
-        h, w = self.indices.shape[-2:]
-        diff = self.original.astype(np.float64) - self.to_array()
-        mse = float(np.mean(diff * diff))
-        psnr = math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
-        return QuantizeReport(
-            width=w,
-            height=h,
-            n_colors=int(np.unique(self.indices).size),
-            psnr=psnr,
-            delta_e=self._mean_delta_e(),
-            bits_per_pixel=len(self._png) * 8 / (h * w * self.frames),
-            input_bytes=self._input_bytes,
-            output_bytes=len(self._png),
-            frames=self.frames,
-        )
-
-    def _mean_delta_e(self) -> float:
-        # Over pairs (distinct colour, palette entry) weighted by pixels: far fewer than pixels.
-        hist = self._histogram
-        if self._labels is not None:
-            original, entries, counts = hist.colors, self._labels, hist.counts
-        else:
-            n = len(self.palette)
-            pairs, counts = np.unique(
-                hist.inverse * n + self.indices.ravel(), return_counts=True
-            )
-            original, entries = hist.colors[pairs // n], pairs % n
-        lab_original = _rgb_to_lab(original[:, :3] / 255.0)
-        lab_palette = _rgb_to_lab(self.palette[:, :3] / 255.0)
-        delta_e = _delta_e_2000(lab_original, lab_palette[entries])
-        return float(np.dot(delta_e, counts) / counts.sum())
-
-
-def quantize(image, n_colors: int = 16, *, color_space: str = "rgb", dither=False,
-             init="k-means++", n_init="auto", max_iter: int = 300, tol: float = 1e-4,
-             random_state=None, frames: str = "first") -> QuantizedImage:
+def quantize(image, n_colors: int | None = None, *, quality=None, color_space: str = "rgb",
+             dither=False, posterize: int = 0, strip: bool = False, init="k-means++",
+             n_init="auto", max_iter: int = 300, tol: float = 1e-4, random_state=None,
+             frames: str = "first") -> QuantizedImage:
     """Reduce an image to at most ``n_colors`` colours by k-means on its distinct colours.
 
     The distinct colours and their pixel counts form a weighted histogram; weighted k-means on
@@ -253,19 +80,45 @@ def quantize(image, n_colors: int = 16, *, color_space: str = "rgb", dither=Fals
 
     Parameters
     ----------
-    image : str, path, PIL.Image.Image or array-like
-        A file Pillow reads (PNG, JPEG, WebP, GIF, TIFF, BMP, ...), an image in any mode, or an
-        array of shape (height, width[, 1 | 2 | 3 | 4]): uint8, or floats in [0, 1]. EXIF
-        orientation is applied. Of several frames (an animated GIF, PNG or WebP, a multi-page
-        TIFF) only the first is used, with a :class:`MultiFrameWarning`, unless ``frames`` is
-        'all'.
-    n_colors : int, default=16
-        The palette size, 1 to 256. 1 gives the mean colour.
+    image : str, path, bytes, PIL.Image.Image or array-like
+        A file (or its bytes) Pillow reads (PNG, JPEG, WebP, GIF, TIFF, BMP, ...), an image
+        in any mode, or an array of shape (height, width[, 1 | 2 | 3 | 4]): uint8, or floats
+        in [0, 1]. EXIF orientation is applied. Of several frames (an animated GIF, PNG or
+        WebP, a multi-page TIFF) only the first is used, with a :class:`MultiFrameWarning`,
+        unless ``frames`` is 'all'.
+    n_colors : int, default=None
+        The palette size, 1 to 256; 1 gives the mean colour. None is 16, or with ``quality``
+        256: then it is the most colours allowed.
+    quality : (int, int) or None, default=None
+        ``(min, max)`` on a 0-100 scale, as pngquant's ``--quality``: the fewest colours (at
+        most ``n_colors``) whose palette reaches ``max`` are used, found by bisection over the
+        number of colours; if even ``n_colors`` stay below ``min``, :class:`QualityTooLowError`
+        is raised. Quality ``q`` is a mean ΔE2000 of the palette against the image (before
+        dithering; pixels weighted by their opacity) of at most 0.45 (100 - q)^0.44 (times
+        20 / q below 20): 95 is 0.91, 90 is
+        1.24, 80 is 1.68, 65 is 2.15, 50 is 2.52; 100 is lossless and 0 accepts anything.
+        ``report.quality`` says the quality reached.
     color_space : {'rgb', 'lab', 'oklab'}, default='rgb'
         Where distances are measured: 'rgb' minimises squared error (best PSNR), 'lab'
         (CIELAB) and 'oklab' follow perception. The palette is always written as sRGB.
     dither : bool or float, default=False
-        Floyd–Steinberg error diffusion (serpentine) with this strength in [0, 1]; True is 1.
+        Selective error diffusion (serpentine Floyd–Steinberg) with this strength in [0, 1];
+        True is 1. Each pixel's share of the error depends on its surroundings: none across
+        strong edges, less in texture (which hides the palette's error), most in smooth areas
+        where the palette would leave bands, and none for pixels whose colour the palette
+        holds or that are fully transparent; it fades as the palette nears the image (mean
+        squared error below 25 on the 8-bit scale). The palette is then fitted with smooth areas
+        weighted up, where dither noise would show. Off by default: it lowers the error the
+        eye sees of banding (blurred ΔE2000) but raises PSNR's, plain ΔE2000's and the
+        file's size; see ``benchmarks/results_image.md``.
+    posterize : int, default=0
+        Bits dropped from every channel of the palette, 0 to 4, as pngquant's ``--posterize``:
+        4 gives colours a 16-bit ARGB4444 display shows exactly (each channel a multiple of
+        17). The palette is fitted, then rounded, and every colour remapped.
+    strip : bool, default=False
+        Drop the input's metadata. By default the PNG keeps its colour profile (iCCP),
+        gamma (gAMA, cHRM, sRGB), resolution (pHYs) and text chunks, as pngquant does; EXIF
+        is not kept (its orientation is applied to the pixels).
     init : {'k-means++', 'random'} or array-like of shape (n_colors, n_channels), \
 default='k-means++'
         How the restarts start; an array gives the starting palette as sRGB (and alpha) on the
@@ -310,11 +163,28 @@ default='k-means++'
     >>> result = quantize(frames, 4, frames="all", random_state=0)
     >>> result.frames, result.palette.shape, result.indices.shape
     (3, (4, 3), (3, 32, 32))
+
+    The fewest colours that reach quality 80, up to 256:
+
+    >>> gradient = np.linspace(0, 1, 64 * 64 * 3).reshape(64, 64, 3)
+    >>> result = quantize(gradient, quality=(50, 80), random_state=0)
+    >>> result.report.quality >= 80, len(result.palette) < 256
+    (True, True)
     """
+    quality = _check_quality(quality)
+    if n_colors is None:
+        n_colors = MAX_COLORS if quality is not None else 16
     n_colors = _check_n_colors(n_colors)
+    if quality is not None and not isinstance(init, str):
+        raise ValueError("init must be 'k-means++' or 'random' with quality: the number of "
+                         "colours is searched, so no array of starting colours fits.")
     if color_space not in COLOR_SPACES:
         raise ValueError(f"color_space={color_space!r} must be one of {list(COLOR_SPACES)}.")
     strength = _check_dither(dither)
+    if (isinstance(posterize, bool) or not isinstance(posterize, numbers.Integral)
+            or not 0 <= posterize <= 4):
+        raise ValueError(f"posterize={posterize!r} must be an integer in [0, 4]: the bits "
+                         "dropped from every channel.")
     if isinstance(init, str) and init not in ("k-means++", "random"):
         raise ValueError(f"init={init!r} must be 'k-means++', 'random' or an array of colours.")
     if isinstance(n_init, str):
@@ -328,16 +198,17 @@ default='k-means++'
     if not isinstance(frames, str) or frames not in ("first", "all"):
         raise ValueError(f"frames={frames!r} must be 'first' or 'all'.")
     if frames == "all":
-        pixels, animation, input_bytes, name = read_frames(image)
+        pixels, animation, input_bytes, name, metadata = read_frames(image)
     else:
-        (pixels, input_bytes, name), animation = read_image(image), None
+        (pixels, input_bytes, name, metadata), animation = read_image(image), None
     return _quantize(pixels, n_colors, color_space=color_space, strength=strength, init=init,
                      n_init=n_init, max_iter=max_iter, tol=float(tol),
                      random_state=random_state, input_bytes=input_bytes, name=name,
-                     animation=animation)
+                     animation=animation, quality=quality, posterize=int(posterize),
+                     metadata=None if strip else metadata)
 
 
-def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
+def compress(source, output, n_colors: int | None = None, *, overwrite: bool = False,
              **options) -> QuantizedImage:
     """Read ``source``, quantize it and write a palette PNG to ``output`` (file to file).
 
@@ -348,7 +219,8 @@ def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
     ----------
     source : str or path
     output : str or path
-    n_colors : int, default=16
+    n_colors : int, default=None
+        As for :func:`quantize`: 16, or the most colours allowed with ``quality``.
     overwrite : bool, default=False
     **options
         Passed to :func:`quantize`; ``frames='all'`` writes every frame of an animated or
@@ -364,6 +236,8 @@ def compress(source, output, n_colors: int = 16, *, overwrite: bool = False,
         The input is missing, not an image, truncated or over Pillow's pixel limit.
     FileExistsError
         ``output`` exists and ``overwrite`` is false.
+    QualityTooLowError
+        With ``quality=(min, max)``, when ``min`` is out of reach; nothing is written.
     """
     output = Path(output)
     check_output(output, overwrite=overwrite)
@@ -381,6 +255,24 @@ def _check_n_colors(n_colors) -> int:
             f"{MAX_COLORS} colours."
         )
     return int(n_colors)
+
+
+def _check_quality(quality):
+    if quality is None:
+        return None
+    try:
+        low, high = quality
+    except (TypeError, ValueError):
+        raise ValueError(f"quality must be a pair (min, max) of integers in [0, 100], got "
+                         f"{quality!r}.") from None
+    for value in (low, high):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
+                0 <= value <= 100):
+            raise ValueError(f"quality must be a pair (min, max) of integers in [0, 100], got "
+                             f"{quality!r}.")
+    if low > high:
+        raise ValueError(f"quality=({low}, {high}) must have min <= max.")
+    return int(low), int(high)
 
 
 def _check_dither(dither) -> float:
@@ -429,52 +321,114 @@ def _to_palette(centers: np.ndarray, color_space: str) -> np.ndarray:
 
 
 def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter, tol,
-              random_state, input_bytes, name, animation=None) -> QuantizedImage:
+              random_state, input_bytes, name, animation=None, quality=None, posterize=0,
+              metadata=None) -> QuantizedImage:
     """The pipeline after validation; assumes valid options and uint8 pixels.
 
     ``pixels`` is an image (h, w, 3 | 4), or frames (n_frames, h, w, 3 | 4) with their
-    ``animation``: then one histogram and one palette serve them all.
+    ``animation``: then one histogram and one palette serve them all. With ``quality``
+    (min, max), ``n_colors`` is the most colours allowed.
     """
     *shape, width, n_channels = pixels.shape
     hist = color_histogram(pixels.reshape(-1, width, n_channels))
     features = _features(hist.colors, color_space)
-    lossless = hist.colors.shape[0] <= n_colors
-    if lossless:
-        palette, labels = hist.colors, np.arange(hist.colors.shape[0])
+    lower, upper = _gamut_box(color_space, n_channels)
+
+    def frames():  # the image(s) in the working space, (n_frames, h, w, d)
+        return features[hist.inverse].reshape(-1, shape[-1], width, features.shape[1])
+
+    weights = hist.counts
+    if strength > 0:
+        texture, edges = smoothness(frames(), lower, upper)
+        weights = palette_weights(texture, hist.inverse, hist.counts.shape[0])
+
+    def palette_for(k):
+        return _palette(hist, features, weights, k, color_space=color_space, init=init,
+                        n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                        posterize=posterize)
+
+    reached = None
+    if quality is None:
+        palette, labels = palette_for(n_colors)
     else:
-        # Fully transparent pixels (all stored as colour 0) keep an exact entry of their own.
-        transparent = (hist.colors[:, 3] == 0) if n_channels == 4 else np.zeros(0, bool)
-        reserve = bool(transparent.any()) and n_colors >= 2
-        fit = ~transparent if reserve else slice(None)
-        n_fit = n_colors - reserve
-        start = init
-        if not isinstance(init, str):
-            start = _features(_check_init(init, n_fit, n_channels), color_space)
-        centers = _search_palette(hist.colors[fit], features[fit], hist.counts[fit], n_fit,
-                                  init=start, n_init=n_init, max_iter=max_iter, tol=tol,
-                                  random_state=random_state)
-        palette = _to_palette(centers, color_space)
-        if reserve:
-            palette = np.vstack([palette, np.zeros((1, 4), np.uint8)])
-        labels = nearest(features, _features(palette, color_space))
-    palette, labels = order_palette(palette, labels, hist.counts)
+        lab = _rgb_to_lab(hist.colors[:, :3] / 255.0)
+        # Over what shows: a pixel counts as much as it is opaque, so an icon's transparent
+        # background does not dilute the error of the icon itself.
+        visible = hist.counts * (hist.colors[:, 3] / 255.0 if n_channels == 4 else 1.0)
+
+        def error_of(k):
+            palette, labels = palette_for(k)
+            return _histogram_delta_e(lab, palette, labels, visible), (palette, labels)
+
+        _, error, (palette, labels) = fewest_colors(error_of, quality_to_delta_e(quality[1]),
+                                                    n_colors)
+        reached = delta_e_to_quality(error)
+        if error > quality_to_delta_e(quality[0]):
+            raise QualityTooLowError(reached, quality[0], n_colors, error)
+    lossless = hist.colors.shape[0] <= palette.shape[0]
     if strength > 0 and not lossless:
-        # Frame by frame: error carried from one frame's last row into the next frame's first
-        # would make a frame's dither depend on the frames before it.
-        frame_features = features[hist.inverse].reshape(-1, shape[-1], width, features.shape[1])
         palette_features = _features(palette, color_space)
-        lower, upper = _gamut_box(color_space, n_channels)
-        indices = [
-            dither_indices(frame, palette_features, strength, lower=lower, upper=upper)
-            for frame in frame_features
-        ]
-        indices = np.stack(indices).reshape(*shape, width)
+        # Pixels whose colour the palette holds, and fully transparent ones, are never dithered.
+        exact = (hist.colors == palette[labels]).all(axis=1)
+        if n_channels == 4:
+            exact |= hist.colors[:, 3] == 0
+        frame_shape = (-1, shape[-1], width)
+        indices = dither_frames(
+            frames(), palette_features, labels[hist.inverse].reshape(frame_shape),
+            exact[hist.inverse].reshape(frame_shape), edges, strength=strength, lower=lower,
+            upper=upper,
+        ).reshape(*shape, width)
         labels = None
     else:
         indices = labels[hist.inverse].astype(np.uint8).reshape(*shape, width)
     return QuantizedImage(palette, indices, original=pixels, histogram=hist, labels=labels,
                           color_space=color_space, input_bytes=input_bytes, name=name,
-                          animation=animation)
+                          animation=animation, quality=reached, metadata=metadata)
+
+
+def _palette(hist, features, weights, n_colors, *, color_space, init, n_init, max_iter, tol,
+             random_state, posterize=0):
+    """The palette of ``n_colors`` entries for a histogram, ordered, and every colour's entry.
+
+    The histogram's own colours when it has no more than ``n_colors`` (lossless); otherwise
+    weighted k-means of its colours' ``features`` with ``weights`` (pixel counts, or the
+    dithering weights). With ``posterize`` bits dropped, the palette is rounded and every
+    colour remapped. Returns (palette (k, 3 | 4) uint8, labels (n_unique,) intp).
+    """
+    n_channels = hist.colors.shape[1]
+    if hist.colors.shape[0] <= n_colors:
+        palette, labels = hist.colors, np.arange(hist.colors.shape[0])
+        if posterize:
+            palette = _posterize(palette, posterize)
+            labels = nearest(features, _features(palette, color_space))
+        return order_palette(palette, labels, hist.counts)
+    # Fully transparent pixels (all stored as colour 0) keep an exact entry of their own.
+    transparent = (hist.colors[:, 3] == 0) if n_channels == 4 else np.zeros(0, bool)
+    reserve = bool(transparent.any()) and n_colors >= 2
+    fit = ~transparent if reserve else slice(None)
+    n_fit = n_colors - reserve
+    start = init
+    if not isinstance(init, str):
+        start = _features(_check_init(init, n_fit, n_channels), color_space)
+    centers = _search_palette(hist.colors[fit], features[fit], weights[fit], n_fit,
+                              init=start, n_init=n_init, max_iter=max_iter, tol=tol,
+                              random_state=random_state)
+    palette = _to_palette(centers, color_space)
+    if posterize:
+        palette = _posterize(palette, posterize)
+    if reserve:
+        palette = np.vstack([palette, np.zeros((1, 4), np.uint8)])
+    labels = nearest(features, _features(palette, color_space))
+    return order_palette(palette, labels, hist.counts)
+
+
+def _posterize(palette: np.ndarray, bits: int) -> np.ndarray:
+    """Every channel to the nearest of the 2^(8 - bits) levels spread evenly over 0-255."""
+    levels = (1 << (8 - bits)) - 1
+    out = np.rint(np.rint(palette * (levels / 255.0)) * (255.0 / levels)).astype(np.uint8)
+    if palette.shape[1] == 4:
+        out[out[:, 3] == 0, :3] = 0  # invisible colours stay one entry
+    return out
 
 
 def _check_init(init, n_fit: int, n_channels: int) -> np.ndarray:
