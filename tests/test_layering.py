@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "lloyd"
 
 #: Files still over the 600-line limit, to be split by concern (the lead empties this list).
-TOO_LONG_FOR_NOW = {"cli.py"}
+TOO_LONG_FOR_NOW: set[str] = set()
 MAX_LINES = 600
 
 

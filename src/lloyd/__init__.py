@@ -30,6 +30,7 @@ _EXPORTS = {
     "compress": "lloyd.image",
     "QuantizedImage": "lloyd.image",
     "QuantizeReport": "lloyd.image",
+    "QualityTooLowError": "lloyd.image",
 }
 
 #: submodules reachable as attributes (``lloyd.plot.plot_progress``) and imported on first use;
@@ -59,6 +60,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     "compress",
     "QuantizedImage",
     "QuantizeReport",
+    "QualityTooLowError",
     "__version__",
 ]
 
@@ -66,7 +68,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from lloyd import plot
     from lloyd.cluster import KMeans, k_means
     from lloyd.datasets import load_sample_2d, load_sample_image, sample_image_path
-    from lloyd.image import QuantizedImage, QuantizeReport, compress, quantize
+    from lloyd.image import (
+        QualityTooLowError,
+        QuantizedImage,
+        QuantizeReport,
+        compress,
+        quantize,
+    )
     from lloyd.minibatch import MiniBatchKMeans
     from lloyd.seeding import afkmc2, kmeans_plusplus
     from lloyd.steps import (

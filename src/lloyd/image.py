@@ -29,6 +29,7 @@ from lloyd._quantized import (
     _histogram_delta_e,
 )
 from lloyd._remap import nearest, order_palette
+from lloyd._runs import fit_weighted
 from lloyd.color import (
     _ALPHA_SCALE,
     COLOR_SPACES,
@@ -484,8 +485,6 @@ def _fit_palette(colors, weights, n_colors, *, init, n_init, max_iter, tol, rand
     -------
     centers : ndarray of shape (n_colors, n_features), float64
     """
-    from lloyd._runs import fit_weighted
-
     if not isinstance(init, str):
         init = np.array(init, dtype=np.float64, order="C")
     run, _ = fit_weighted(
