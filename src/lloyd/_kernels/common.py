@@ -28,22 +28,6 @@ def block_bounds(n_samples, blocks, b):
     return start, stop
 
 
-@njit(nogil=True, cache=True, inline="always")
-def load_columns(X, start, m, offset, x0, x1, x2, x3):
-    """OUT: x0..x3[:m] = features 0..3 of rows [start, start + m) of X (d <= 4) minus
-    ``offset`` (4,), rounded in X's dtype as ``X - offset`` would be, stored as float64; the
-    buffers of features past d are left as they are (zeros). The low-dimension kernels load
-    each chunk this way, then loop over rows, vectorised."""
-    d = X.shape[1]
-    for i in range(m):
-        x0[i] = X[start + i, 0] - offset[0]
-        if d > 1:
-            x1[i] = X[start + i, 1] - offset[1]
-        if d > 2:
-            x2[i] = X[start + i, 2] - offset[2]
-        if d > 3:
-            x3[i] = X[start + i, 3] - offset[3]
-
 
 @njit(nogil=True, cache=True, inline="always")
 def add_share(X, i, w, label, sums, weights):

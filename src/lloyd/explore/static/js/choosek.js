@@ -1,17 +1,9 @@
 // Choose K: lloyd.KMeans fitted for every K on the step-through's current data, drawn as the
 // elbow (inertia) and the mean silhouette; clicking a K loads it into the step-through.
 import { runJob, status } from "./api.js";
-import { niceTicks } from "./plot.js";
+import { el, niceTicks } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
-
-function el(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  parent.appendChild(node);
-  return node;
-}
 
 export class ChooseKView {
   constructor(onPick) {

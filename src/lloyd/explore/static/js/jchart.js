@@ -1,13 +1,6 @@
 // The distortion J after every half-step, as a small SVG line chart: it never rises while
 // k-means runs (a dragged centroid starts a new segment).
-const SVG = "http://www.w3.org/2000/svg";
-
-function el(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  parent.appendChild(node);
-  return node;
-}
+import { el } from "./plot.js";
 
 export function drawDistortion(svg, timeline, pos) {
   svg.replaceChildren();

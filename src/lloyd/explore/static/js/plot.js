@@ -6,7 +6,8 @@ import { voronoiCells } from "./voronoi.js";
 const SVG = "http://www.w3.org/2000/svg";
 const MARGIN = { left: 46, right: 12, top: 10, bottom: 32 };
 
-function el(name, attrs = {}, parent = null) {
+// One SVG element with its attributes, appended to ``parent`` when given (every chart uses it).
+export function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (parent) parent.appendChild(node);
