@@ -416,3 +416,24 @@ def test_streaming_a_parquet_file_stays_below_its_size_in_memory(tmp_path):
     assert peak_mb < 600, f"peak RSS {peak_mb:.0f} MB for 600 MB of values"
     assert pq.ParquetFile(tmp_path / "labels.parquet").metadata.num_rows == n
     assert list(spool.iterdir()) == []
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_streamed_tolerance_is_the_engines_rule_over_slices(tmp_path, monkeypatch, dtype):
+    """A streamed .npy's stopping threshold is tol x the mean feature variance, merged slice by
+    slice (here 97 slices of uneven sizes), equal to the in-memory rule and to float64 numpy."""
+    from lloyd import _npy_rows
+    from lloyd._engine import tolerance
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(10_007, 5)) * [1, 10, 100, 0.1, 3] + 1e3).astype(dtype)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    monkeypatch.setattr(_npy_rows, "CHUNK_BYTES", 103 * 5 * X.itemsize)
+    rows = _npy_rows.NpyRows(path)
+    assert sum(1 for _ in rows.chunks()) == 98
+    expected = 1e-4 * np.var(X.astype(np.float64), axis=0).mean()
+    assert rows.tolerance(1e-4) == pytest.approx(expected, rel=1e-10)
+    assert rows.tolerance(1e-4) == pytest.approx(tolerance(np.ascontiguousarray(X), 1e-4),
+                                                 rel=1e-10)
+    assert rows.tolerance(0) == 0.0

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lloyd._kernels.reductions import finite_max_abs
+from lloyd._engine import tolerance_from_variances
+from lloyd._kernels.layout import n_blocks
+from lloyd._kernels.reductions import column_moments, finite_max_abs
 
 #: A streamed pass reads slices of about this many bytes.
 CHUNK_BYTES = 16 * 2**20
@@ -226,13 +228,23 @@ class NpyRows:
         check_finite(rows, self.name, start)
 
     def tolerance(self, tol):
-        """``tol`` times the mean variance of the features (one pass)."""
-        from sklearn.preprocessing import StandardScaler
+        """``tol`` times the mean variance of the features (one pass), by the engine's rule.
 
-        variance = StandardScaler()
+        Each slice's means and squared deviations come from the compiled moments and are
+        merged by Chan et al.'s pairwise rule (exact in exact arithmetic, and as stable as
+        the two-pass sums within a slice)."""
+        if tol == 0:
+            return 0.0
+        count, mean, squares = 0, np.zeros(self.shape[1]), np.zeros(self.shape[1])
         for _, rows in self.chunks():
-            variance.partial_fit(rows)
-        return float(np.mean(variance.var_) * tol)
+            m = len(rows)
+            rows_mean, rows_squares = column_moments(rows, n_blocks(m, 1, rows.shape[1]), True)
+            delta = rows_mean - mean
+            total = count + m
+            mean += delta * (m / total)
+            squares += rows_squares + delta**2 * (count * m / total)
+            count = total
+        return tolerance_from_variances(squares / count, tol)
 
     def load(self):
         """All the rows in one array (read slice by slice: no second copy)."""
