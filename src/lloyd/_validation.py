@@ -187,11 +187,15 @@ def check_n_clusters(K, n_samples: int, *, name: str = "K") -> int:
     if K < 1:
         raise ValueError(f"{name}={K} must be >= 1.")
     if K > n_samples:
-        raise ValueError(
-            f"{name}={K} must be <= n_samples={n_samples}: there cannot be more clusters than "
-            "points. Use fewer clusters or more data."
-        )
+        raise ValueError(too_many_clusters(name, K, "n_samples", n_samples))
     return K
+
+
+def too_many_clusters(k_name: str, k: int, rows_name: str, n_rows: int) -> str:
+    """The message for more clusters than rows, in lloyd's words (the estimators keep
+    scikit-learn's, :func:`check_enough_rows`, which its own tests match)."""
+    return (f"{k_name}={k} must be <= {rows_name}={n_rows}: there cannot be more clusters than "
+            "rows. Use fewer clusters or more data.")
 
 
 def check_centroids(centroids, n_features: int, *, name: str = "centroids", n_clusters=None):

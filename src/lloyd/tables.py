@@ -33,7 +33,7 @@ from lloyd._sinks import (
     write_array,
     write_labels,
 )
-from lloyd._validation import KMEANS_N_INIT_RANDOM, resolve_n_init
+from lloyd._validation import KMEANS_N_INIT_RANDOM, resolve_n_init, too_many_clusters
 
 __all__ = [
     "ClusterReport",
@@ -75,10 +75,7 @@ class _Progress:
 
 def _check_k(k, n_rows):
     if k > n_rows:
-        raise TableError(
-            f"k={k} must be <= the number of rows n_rows={n_rows}: there cannot be more "
-            "clusters than rows"
-        )
+        raise TableError(too_many_clusters("k", k, "the number of rows n_rows", n_rows))
 
 
 class _ExactFit(NamedTuple):
