@@ -6,9 +6,10 @@ Validation happens once, at the boundary; private workers and kernels assume its
 from __future__ import annotations
 
 import numbers
-import sys
 
 import numpy as np
+
+from lloyd._kernels.reductions import finite_max_abs
 
 
 def check_random_state(seed):
@@ -133,10 +134,6 @@ def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool
     return check_finite_scale(X, name=name) if finite else X
 
 
-#: Up to this many values, and while numba is not loaded yet, :func:`check_finite_scale` reads X
-#: with numpy (temporaries of X's size, a few milliseconds) rather than load numba (0.5 s) for
-#: it: the taught steps and the demo then never load numba. Otherwise one compiled pass.
-_NUMPY_CHECK_MAX_SIZE = 2**20
 
 
 def check_finite_scale(X, *, name: str = "X"):
@@ -149,13 +146,11 @@ def check_finite_scale(X, *, name: str = "X"):
     """
     if X.size == 0:
         return X
-    if X.size <= _NUMPY_CHECK_MAX_SIZE and "numba" not in sys.modules:
+    if X.flags.c_contiguous and X.dtype in (np.float32, np.float64) and X.ndim == 2:
+        finite, largest = finite_max_abs(X)  # one compiled pass for both checks
+    else:
         finite = bool(np.isfinite(X).all())
         largest = float(np.max(np.abs(X))) if finite else np.inf
-    else:
-        from lloyd._kernels.reductions import finite_max_abs
-
-        finite, largest = finite_max_abs(X)
     if not finite:
         kind = "NaN" if np.isnan(X).any() else "infinity"
         fix = ("drop or impute the missing values first (e.g. sklearn.impute.SimpleImputer)"
