@@ -107,7 +107,7 @@ def row_batch(work: Path, photos: list[Path], repeats: int):
     def lloyd_batch():
         for p in out.glob("*"):
             p.unlink()
-        return run([*lloyd_cmd(), "compress", *files, "-k", "64", "--ext", "-l64.png", "--force"])
+        return run([*lloyd_cmd(), "compress", *files, "-k", "64", "--ext=-l64.png", "--force"])
 
     def pngquant_batch():
         return run(["pngquant", "--nofs", "--force", "--ext", "-p64.png", "64", *files])
