@@ -1,7 +1,9 @@
 """Load test of ``lloyd explore``: concurrent clients on loopback stepping and compressing.
 
-Each client (a thread with its own client id, speaking plain HTTP to a real uvicorn server)
-runs ``--rounds`` rounds of: seed k-means++ on the 300-point sample, then assign + move
+The server is ``lloyd explore --no-browser`` in a process of its own, as users run it
+(``--in-process`` runs it in this process instead, where the load threads compete with it for
+the interpreter lock). Each client (a thread with its own client id, speaking plain HTTP to the
+real uvicorn server) runs ``--rounds`` rounds of: seed k-means++ on the 300-point sample, then assign + move
 half-steps, then one K = 16 compress of a 768×512 photograph (skimage's astronaut, cropped).
 Reports the p50/p95 of the *server* time of each request (its Server-Timing header, so the
 load generator's own Python does not count) and of the compress jobs (their own timing),
@@ -17,11 +19,14 @@ compress of a 768×512 photo <= 1 s warm (p95).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import resource
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -96,6 +101,39 @@ def client_run(c: Client, rounds: int, photo: bytes, out: dict, deadline: float)
         out["compress_wall_s"].append(time.perf_counter() - t0)  # queue + work + polling
 
 
+@contextlib.contextmanager
+def server_process():
+    """``lloyd explore --no-browser`` in a process of its own, as users run it: the load
+    threads of this process then do not compete with the server for its interpreter lock.
+    Yields (url, pid)."""
+    proc = subprocess.Popen([sys.executable, "-m", "lloyd.cli", "explore", "--no-browser"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        for line in proc.stdout:
+            if line.strip().startswith("http://"):
+                url = line.strip()
+                break
+        if url is None:
+            raise SystemExit(f"lloyd explore did not start (exit {proc.wait()})")
+        yield url, proc.pid
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def peak_rss_mb(pid):
+    """The peak resident memory of process ``pid`` (Linux), in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def pct(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -106,12 +144,20 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="compress/elbow worker threads")
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds for the run")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the server in this process, beside the load threads (they "
+                        "then compete with it for the interpreter lock; --workers applies)")
     args = parser.parse_args(argv)
     photo = photo_768x512()
     print(f"uptime: {os.popen('uptime').read().strip()}")
+    workers = args.workers if args.in_process else "the server's default"
     print(f"cpus: {os.cpu_count()}, clients: {args.clients}, rounds: {args.rounds}, "
-          f"workers: {args.workers}")
-    with running(workers=args.workers) as (url, _):
+          f"workers: {workers}, server: {'this process' if args.in_process else 'its own'}")
+    server_pid = None
+    with (running(workers=args.workers) if args.in_process
+          else server_process()) as (url, handle):
+        if not args.in_process:
+            server_pid = handle
         warm = Client(url, client="warm-up-client")  # compile the kernels before timing
         for _ in range(2):
             client_run(warm, 1, photo, {"errors": [], "step_ms": [], "step_wall_ms": [],
@@ -128,6 +174,8 @@ def main(argv=None) -> int:
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        if server_pid is not None:
+            server_rss_mb = peak_rss_mb(server_pid)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"wall {wall:.1f} s, errors: {len(out['errors'])} {out['errors'][:5]}")
     print(f"step (assign + move), server time: n={len(out['step_ms'])} "
@@ -137,7 +185,10 @@ def main(argv=None) -> int:
           f"p50 {pct(out['compress_s'], 50):.3f} s, p95 {pct(out['compress_s'], 95):.3f} s, "
           f"mean {statistics.fmean(out['compress_s']) if out['compress_s'] else float('nan'):.3f} s "
           f"(client-side, queue included: p95 {pct(out['compress_wall_s'], 95):.2f} s)")
-    print(f"peak RSS of this process (server + load threads): {rss_mb:.0f} MB")
+    if server_pid is None:
+        print(f"peak RSS of this process (server + load threads): {rss_mb:.0f} MB")
+    else:
+        print(f"peak RSS: server {server_rss_mb:.0f} MB, load threads {rss_mb:.0f} MB")
     return 1 if out["errors"] else 0
 
 
