@@ -11,10 +11,34 @@ import numpy as np
 from numba import njit
 
 from lloyd._kernels import layout
-from lloyd._kernels.layout import CHUNK
+from lloyd._kernels.layout import CHUNK, LABELS_ONLY
 
 #: The rounding bound, compiled for the numba kernels from its one definition in layout.py.
 rounding_tie = njit(nogil=True, cache=True)(layout.rounding_tie)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def block_partials(block_sums, block_weights, b, zero):
+    """Block b's partial sums (k, d) and weights (k,), zeroed when ``zero``: how every pass that
+    reports per block starts one (its rows' shares are then added in row order)."""
+    sums = block_sums[b]
+    weights = block_weights[b]
+    if zero:
+        sums[:] = 0.0
+        weights[:] = 0.0
+    return sums, weights
+
+
+@njit(nogil=True, cache=True, inline="always")
+def block_partials_counted(block_sums, block_weights, block_counts, b, mode):
+    """:func:`block_partials` and the block's row counts (k,), zeroed unless ``mode`` is
+    ``LABELS_ONLY``: the start of a block of the passes that keep bounds (Elkan, Hamerly)."""
+    zero = mode != LABELS_ONLY
+    sums, weights = block_partials(block_sums, block_weights, b, zero)
+    counts = block_counts[b]
+    if zero:
+        counts[:] = 0
+    return sums, weights, counts
 
 
 @njit(nogil=True, cache=True)

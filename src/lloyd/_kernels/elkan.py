@@ -12,11 +12,12 @@ from numba import njit, prange
 from lloyd._kernels.common import (
     add_share,
     block_bounds,
+    block_partials_counted,
     move_share,
     rounding_tie,
     sqdist_feature_order,
 )
-from lloyd._kernels.layout import CHANGES, FULL, LABELS_ONLY
+from lloyd._kernels.layout import CHANGES, FULL
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
@@ -114,13 +115,8 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
     tie = rounding_tie(X)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        sums = block_sums[b]
-        weights = block_weights[b]
-        counts = block_counts[b]
-        if mode != LABELS_ONLY:
-            sums[:] = 0.0
-            weights[:] = 0.0
-            counts[:] = 0
+        sums, weights, counts = block_partials_counted(block_sums, block_weights,
+                                                              block_counts, b, mode)
         for i in range(start, stop):
             label = labels[i]
             old = label

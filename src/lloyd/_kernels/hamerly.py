@@ -26,13 +26,14 @@ from numba import njit, prange
 from lloyd._kernels.common import (
     add_share,
     block_bounds,
+    block_partials_counted,
     move_share,
     rounding_tie,
     row_sq,
     sqdist_feature_order,
 )
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
-from lloyd._kernels.layout import CHANGES, CHUNK, FULL, LABELS_ONLY
+from lloyd._kernels.layout import CHANGES, CHUNK, FULL
 
 
 @njit(nogil=True, cache=True)
@@ -456,13 +457,8 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     changed = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        sums = block_sums[b]
-        weights = block_weights[b]
-        counts = block_counts[b]
-        if mode != LABELS_ONLY:
-            sums[:] = 0.0
-            weights[:] = 0.0
-            counts[:] = 0
+        sums, weights, counts = block_partials_counted(block_sums, block_weights,
+                                                              block_counts, b, mode)
         dist_sq = np.empty(k)
         n_changed = 0
         for i in range(start, stop):
@@ -530,13 +526,8 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
     tie_factor = rounding_tie(X)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        sums = block_sums[b]
-        weights = block_weights[b]
-        counts = block_counts[b]
-        if mode != LABELS_ONLY:
-            sums[:] = 0.0
-            weights[:] = 0.0
-            counts[:] = 0
+        sums, weights, counts = block_partials_counted(block_sums, block_weights,
+                                                              block_counts, b, mode)
         rows = np.empty(CHUNK, dtype=np.intp)
         xb = np.empty((CHUNK, d), dtype=X.dtype)
         scores = np.empty((k, CHUNK), dtype=X.dtype)

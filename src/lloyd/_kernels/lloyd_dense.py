@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import block_bounds, rounding_tie, row_sq
+from lloyd._kernels.common import block_bounds, block_partials, rounding_tie, row_sq
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
 from lloyd._kernels.layout import CHUNK
 
@@ -46,11 +46,7 @@ def lloyd_pass_dense(X, sample_weight, centers, labels, block_sums, block_weight
     changed = 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        sums = block_sums[b]
-        weights = block_weights[b]
-        if update:
-            sums[:] = 0.0
-            weights[:] = 0.0
+        sums, weights = block_partials(block_sums, block_weights, b, update)
         # once per block, reused by every chunk
         scores = np.empty((k, CHUNK), dtype=X.dtype)
         centred = np.empty((CHUNK if centring else 0, d), dtype=X.dtype)

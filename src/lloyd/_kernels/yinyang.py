@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lloyd._kernels.common import add_share, block_bounds
+from lloyd._kernels.common import add_share, block_bounds, block_partials
 
 
 @njit(nogil=True, cache=True)
@@ -56,11 +56,7 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
             centers_t[f, p] = centers[order[p], f]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
-        sums = block_sums[b]
-        weights = block_weights[b]
-        if update:
-            sums[:] = 0.0
-            weights[:] = 0.0
+        sums, weights = block_partials(block_sums, block_weights, b, update)
         dist_sq = np.empty(k)
         bounds = np.empty(n_groups)
         scanned = np.zeros(n_groups, dtype=np.bool_)
