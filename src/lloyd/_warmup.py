@@ -1,7 +1,9 @@
 """The first run's compile: say it is happening, and do it ahead on request (``lloyd warmup``).
 
 The kernels not yet compiled ahead of time (ARCHITECTURE.md, "Kernels") are numba's: compiled on
-their first call and cached on disk. Until the port is done, a first run pays that compile.
+their first call and cached on disk. Until the port is done, a first run that needs one of them
+pays that compile; the commands that need none (a palette below 128 colours undithered, a table
+of a few columns) load no numba and compile nothing, so they say nothing.
 """
 
 from __future__ import annotations
@@ -12,24 +14,26 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-#: What the first run's compile of every numba kernel took, rounded up (``lloyd warmup`` on this
-#: project's 2-core machine, quiet): the figure the notice quotes.
-FIRST_RUN_SECONDS = 45
+#: What compiling every numba kernel took (``lloyd warmup`` with an empty cache on this
+#: project's 2-core machine, quiet, 2026-12-03: 87 s), rounded: the figure the notice quotes. A
+#: command compiles only the kernels it runs, for its data's dtype.
+ALL_KERNELS_SECONDS = 90
 
-NOTICE = (f"Compiling lloyd's kernels (first run only, about {FIRST_RUN_SECONDS} s; "
-          "'lloyd warmup' does it ahead)...")
+NOTICE = ("Compiling the numba kernels this command needs (first run only; all of them take "
+          f"about {ALL_KERNELS_SECONDS} s, and 'lloyd warmup' compiles them ahead)...")
+
+#: Whether the notice is wanted: the ``lloyd`` command asks for it (:func:`announce`) for the
+#: commands that compute; a library user is not printed to.
+_announced = {"wanted": False, "given": False}
 
 
 def cache_places() -> list[Path]:
     """Where numba may keep lloyd's compiled kernels: beside their sources when that folder is
     writable, else under ``NUMBA_CACHE_DIR`` or the user's cache folder."""
-    places = [Path(__file__).parent / "_kernels" / "__pycache__"]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
-    else:
-        cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        places.append(Path(cache_home) / "numba")
-    return places
+    if os.environ.get("NUMBA_CACHE_DIR"):  # then numba reads and writes there only
+        return [Path(os.environ["NUMBA_CACHE_DIR"])]
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return [Path(__file__).parent / "_kernels" / "__pycache__", Path(cache_home) / "numba"]
 
 
 def numba_cache_is_cold(places: Iterable[Path] | None = None) -> bool:
@@ -39,6 +43,19 @@ def numba_cache_is_cold(places: Iterable[Path] | None = None) -> bool:
         if place.is_dir() and any("_kernels" in p.parts for p in place.rglob("*.nbi")):
             return False
     return True
+
+
+def announce() -> None:
+    """Ask for the notice when numba's kernels load with a cold cache (the ``lloyd`` command,
+    for the commands that compute)."""
+    _announced["wanted"] = True
+
+
+def numba_kernels_loading() -> None:
+    """Called once, when the first numba kernel module is imported: give the notice if it was
+    asked for."""
+    if _announced["wanted"] and not _announced["given"]:
+        _announced["given"] = notice_if_cold()
 
 
 def notice_if_cold(stream=None) -> bool:

@@ -169,10 +169,10 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return ExitCode.OK
-    if args.command in _COMPUTING:
-        from lloyd._warmup import notice_if_cold
+    if args.command in _COMPUTING:  # said when (and only if) numba's kernels load cold
+        from lloyd import _warmup
 
-        notice_if_cold()
+        _warmup.announce()
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -9,8 +9,8 @@ are ahead-of-time code (``plusplus.pyx``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import block_bounds
 from lloyd._kernels.layout import CHUNK
 

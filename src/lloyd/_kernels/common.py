@@ -8,9 +8,9 @@ modes and rounding bound to the pure-Python ``layout.py``, which Python imports 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from lloyd._kernels import layout
+from lloyd._kernels._numba import njit
 from lloyd._kernels.layout import CHUNK, LABELS_ONLY
 
 #: The rounding bound, compiled for the numba kernels from its one definition in layout.py.

@@ -5,8 +5,8 @@ their own twins of ``nearest_exact`` in C until every kernel is ported).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from lloyd._kernels._numba import njit
 from lloyd._kernels.common import sqdist_feature_order
 
 

@@ -6,7 +6,8 @@ A sequential loop (each pixel depends on the error of the ones before it), so it
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from lloyd._kernels._numba import njit
 
 
 @njit(cache=True, nogil=True)

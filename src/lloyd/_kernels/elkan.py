@@ -7,8 +7,8 @@ Each row keeps an upper bound on the distance to its centre and a lower bound to
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import (
     add_share,
     block_bounds,

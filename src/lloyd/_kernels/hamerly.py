@@ -21,8 +21,8 @@ rounding of the distances and shifts, so rounding can never make a bound wrong.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import (
     add_share,
     block_bounds,

@@ -7,8 +7,8 @@ directly in float64, so the labels are the exact argmin whatever the dtype.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import block_bounds, block_partials, rounding_tie, row_sq
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
 from lloyd._kernels.layout import CHUNK

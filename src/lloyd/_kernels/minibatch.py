@@ -6,7 +6,7 @@ sums); here each centre moves to the weighted mean of every row ever assigned to
 
 from __future__ import annotations
 
-from numba import njit
+from lloyd._kernels._numba import njit
 
 
 @njit(nogil=True, cache=True)

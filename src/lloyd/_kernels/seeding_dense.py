@@ -9,8 +9,8 @@ dispatcher (``seeding.py``) on that path alone; the rest of a step is ahead-of-t
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import block_bounds
 from lloyd._kernels.layout import CHUNK
 

@@ -15,8 +15,8 @@ by ``margin`` (an absolute bound on the rounding) so rounding can never make one
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import add_share, block_bounds, block_partials
 
 
