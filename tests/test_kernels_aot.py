@@ -140,6 +140,23 @@ def test_others_running_reads_this_machine():
     assert _threads.others_running() == first  # within BUSY_TTL: the cached count
 
 
+def test_a_busy_reading_counts_once_the_next_confirms_it(monkeypatch):
+    """A task seen runnable in one reading only (a kernel worker, a thread going to sleep) does
+    not take a core away; one seen in two readings in a row does, until a reading misses it."""
+    from lloyd import _threads
+
+    readings = iter([0, 2, 0, 2, 2, 1, 0])
+    clock = iter(range(100))
+    monkeypatch.setattr(_threads, "_read_others", lambda: next(readings))
+    monkeypatch.setattr(_threads.time, "monotonic", lambda: next(clock) * 2 * _threads.BUSY_TTL)
+    monkeypatch.setitem(_threads._busy, "at", -10.0)
+    assert [_threads.others_running() for _ in range(7)] == [0, 0, 0, 0, 2, 1, 0]
+    # A reading older than BUSY_CONFIRM confirms nothing: the new one stands alone.
+    monkeypatch.setattr(_threads, "_read_others", lambda: 3)
+    monkeypatch.setattr(_threads.time, "monotonic", lambda: 10**6)
+    assert _threads.others_running() == 3
+
+
 def test_thread_count_follows_the_work(quiet_machine):
     """No parallel region for a pass below MIN_WORK_PER_THREAD distances a thread; the rest
     share the work up to OpenMP's limit, which threadpoolctl sets as it does scikit-learn's."""

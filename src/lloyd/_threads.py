@@ -34,7 +34,12 @@ _pinned: int | None = None
 #: How long a count of the busy cores is reused: reading it costs ~50 µs, and a fit runs
 #: hundreds of passes.
 BUSY_TTL = 0.05
-_busy = {"at": -1.0, "others": 0}
+#: A reading is trusted only as far as the one before it (taken at most this many seconds
+#: earlier) agrees: the run queue also holds tasks that run for microseconds (kernel workers,
+#: this process's OpenMP threads going to sleep between two reads), and on a quiet machine one
+#: reading in ten saw such a blip, halving the threads of the next passes.
+BUSY_CONFIRM = 1.0
+_busy = {"at": -1.0, "others": 0, "seen": 0}
 
 
 def _task_running(stat_path: str) -> bool:
@@ -43,21 +48,28 @@ def _task_running(stat_path: str) -> bool:
     return stat[stat.rindex(b")") + 2: stat.rindex(b")") + 3] == b"R"
 
 
-def others_running() -> int:
-    """How many runnable tasks of other processes the system has now (Linux: /proc/loadavg's
-    count less this process's running threads; 0 where it cannot be read), counted at most
-    every BUSY_TTL seconds."""
-    now = time.monotonic()
-    if now - _busy["at"] < BUSY_TTL:
-        return _busy["others"]
+def _read_others() -> int:
+    """Runnable tasks of other processes at this instant (0 where /proc cannot be read)."""
     try:
         with open("/proc/loadavg", "rb") as f:
             running = int(f.read().split()[3].split(b"/")[0])
         own = sum(_task_running(f"{task.path}/stat") for task in os.scandir("/proc/self/task"))
-        others = max(0, running - own)
+        return max(0, running - own)
     except (OSError, ValueError, IndexError):
-        others = 0
-    _busy.update(at=now, others=others)
+        return 0
+
+
+def others_running() -> int:
+    """How many runnable tasks of other processes the system has now (Linux: /proc/loadavg's
+    count less this process's running threads; 0 where it cannot be read), counted at most
+    every BUSY_TTL seconds, and only as many as the previous reading also saw (BUSY_CONFIRM)."""
+    now = time.monotonic()
+    if now - _busy["at"] < BUSY_TTL:
+        return _busy["others"]
+    seen = _read_others()
+    # A busy process stays busy: count only what this reading and the previous one both saw.
+    others = min(seen, _busy["seen"]) if now - _busy["at"] <= BUSY_CONFIRM else seen
+    _busy.update(at=now, others=others, seen=seen)
     return others
 
 
