@@ -103,3 +103,44 @@ def test_errors_name_the_parameter():
         color.rgb_to_oklab([np.nan, 0.0, 0.0])
     with pytest.raises(ValueError, match="lab2 must have shape"):
         color.delta_e_2000([50.0, 0.0, 0.0], [1.0, 2.0])
+
+
+def test_compiled_delta_e_matches_the_numpy_statement():
+    """The image path's compiled CIEDE2000 is the formula of ``delta_e_2000``, to the last few
+    bits: on Sharma's pairs, on greys (hue 0), across the hue wrap, and on random colours; and
+    each value is its own pair's, whatever the thread count."""
+    from lloyd._kernels.cielab import delta_e_2000_entries
+
+    rng = np.random.default_rng(3)
+    lab = skcolor.rgb2lab(rng.random((5000, 3)))
+    lab[:100, 1:] = 0.0  # neutral colours
+    lab[100:200, 2] = -1e-3 * rng.random(100)  # hues just below 2π, paired with ones above 0
+    lab[200:300, 2] = 1e-3 * rng.random(100)
+    palette = np.vstack([lab[rng.choice(lab.shape[0], 61)], [[50.0, 0, 0], [70.0, 5, 1e-4],
+                                                              [40.0, 5, -1e-4]]])
+    entries = rng.integers(0, palette.shape[0], lab.shape[0])
+    entries[100:300] = [62, 63] * 100
+    expected = color.delta_e_2000(lab, palette[entries])
+    got = color._delta_e_2000_entries(lab, palette, entries)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    ids = np.arange(lab.shape[0], dtype=np.intp)
+    for n_threads in (1, 2, 3):
+        assert np.array_equal(delta_e_2000_entries(lab, palette, entries.astype(np.intp),
+                                                   n_threads), got)
+    assert np.all(color._delta_e_2000_entries(lab, lab, ids) == 0)
+    for lab1, lab2, published in SHARMA:
+        value = color._delta_e_2000_entries(np.array([lab1]), np.array([lab2]), [0])[0]
+        assert value == pytest.approx(published, abs=5e-5)
+        assert value == pytest.approx(color.delta_e_2000(lab1, lab2), rel=1e-12)
+
+
+def test_compiled_lab_of_bytes_matches_rgb_to_lab():
+    """Every grey and random colours, RGB or RGBA bytes (alpha ignored), as rgb_to_lab of
+    their values on the 0-1 scale."""
+    rng = np.random.default_rng(4)
+    greys = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 4, axis=1)
+    colors = np.vstack([greys, rng.integers(0, 256, (3000, 4), dtype=np.uint8)])
+    expected = color.rgb_to_lab(colors[:, :3] / 255.0)
+    np.testing.assert_allclose(color._bytes_to_lab(colors), expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(color._bytes_to_lab(colors[:, :3].copy()),
+                                  color._bytes_to_lab(colors))

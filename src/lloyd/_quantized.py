@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lloyd._image_io import encode_apng, encode_png, write_atomic
-from lloyd.color import _delta_e_2000, _rgb_to_lab
+from lloyd.color import _bytes_to_lab, _delta_e_2000_entries
 
 
 class QualityTooLowError(ValueError):
@@ -193,13 +193,16 @@ class QuantizedImage:
         Over every pixel of every frame.
         """
         h, w = self.indices.shape[-2:]
-        diff = self.original.astype(np.float64) - self.to_array()
-        mse = float(np.mean(diff * diff))
+        # Over the (distinct colour, palette entry) pairs, weighted by their pixels: the same
+        # integers summed as over every pixel, exactly (all below 2**53), in a tenth the time.
+        colors, entries, counts = self._pairs
+        diff = self._histogram.colors[colors].astype(np.float64) - self.palette[entries]
+        mse = float(np.dot(counts, np.einsum("ij,ij->i", diff, diff))) / self.original.size
         psnr = math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
         return QuantizeReport(
             width=w,
             height=h,
-            n_colors=int(np.unique(self.indices).size),
+            n_colors=int(np.count_nonzero(np.bincount(entries, minlength=1))),
             psnr=psnr,
             delta_e=self._mean_delta_e(),
             bits_per_pixel=len(self._png) * 8 / (h * w * self.frames),
@@ -209,24 +212,34 @@ class QuantizedImage:
             quality=self.quality,
         )
 
-    def _mean_delta_e(self) -> float:
-        # Over pairs (distinct colour, palette entry) weighted by pixels: far fewer than pixels.
+    @cached_property
+    def _pairs(self):
+        """Every (distinct colour, palette entry) pair the image has, with its pixels: (colour
+        indices into the histogram, entries, counts). Far fewer than pixels."""
         hist = self._histogram
         if self._labels is not None:
-            original, entries, counts = hist.colors, self._labels, hist.counts
-        else:
-            n = len(self.palette)
-            pairs, counts = np.unique(
-                hist.inverse * n + self.indices.ravel(), return_counts=True
-            )
-            original, entries = hist.colors[pairs // n], pairs % n
-        return _histogram_delta_e(_rgb_to_lab(original[:, :3] / 255.0), self.palette, entries,
-                                  counts)
+            return np.arange(hist.colors.shape[0]), self._labels, hist.counts
+        n = len(self.palette)
+        pairs, counts = _distinct_counts(hist.inverse * n + self.indices.ravel())
+        return pairs // n, pairs % n, counts
+
+    def _mean_delta_e(self) -> float:
+        colors, entries, counts = self._pairs
+        return _histogram_delta_e(_bytes_to_lab(self._histogram.colors[colors]), self.palette,
+                                  entries, counts)
+
+
+def _distinct_counts(keys):
+    """``np.unique(keys, return_counts=True)`` for a 1-d integer array, by one sort: numpy's own
+    imports numpy.ma (25 ms) on its first call."""
+    keys = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], np.diff(np.append(starts, keys.size))
 
 
 def _histogram_delta_e(lab_colors, palette, entries, counts) -> float:
     """Mean ΔE2000 over pixels between distinct colours (their CIELAB, (n, 3)) and the palette
     entries they take, weighted by ``counts`` pixels each."""
-    lab_palette = _rgb_to_lab(palette[:, :3] / 255.0)
-    delta_e = _delta_e_2000(lab_colors, lab_palette[entries])
+    lab_palette = _bytes_to_lab(palette)  # as the colours' own: equal colours measure 0
+    delta_e = _delta_e_2000_entries(lab_colors, lab_palette, entries)
     return float(np.dot(delta_e, counts) / counts.sum())

@@ -99,6 +99,11 @@ def _srgb_to_linear(c):
     return np.copysign(out, c)
 
 
+#: The linear-light value of each sRGB byte, and the matrix laid out for the compiled kernels.
+_LINEAR_OF_BYTE = _srgb_to_linear(np.arange(256) / 255.0)
+_XYZ_FROM_LINEAR_C = np.ascontiguousarray(_XYZ_FROM_LINEAR)
+
+
 def linear_to_srgb(linear) -> np.ndarray:
     """Apply the sRGB transfer curve: linear light -> gamma-encoded sRGB in [0, 1].
 
@@ -176,6 +181,24 @@ def lab_to_rgb(lab) -> np.ndarray:
     if lab.ndim == 0 or lab.shape[-1] != 3:
         raise ValueError(f"lab must have shape (..., 3), got shape {lab.shape}.")
     return _lab_to_rgb(lab)
+
+
+def _bytes_to_lab(colors) -> np.ndarray:
+    """``_rgb_to_lab(colors[:, :3] / 255)`` for uint8 colours (n, ≥3), by the compiled kernel
+    (a table of the 256 linear values; no temporaries the size of the input)."""
+    from lloyd._kernels.cielab import lab_from_srgb8
+
+    return lab_from_srgb8(colors, _LINEAR_OF_BYTE, _XYZ_FROM_LINEAR_C, _D65_WHITE,
+                          _LAB_EPSILON, _LAB_KAPPA)
+
+
+def _delta_e_2000_entries(lab, lab_palette, entries) -> np.ndarray:
+    """``_delta_e_2000(lab, lab_palette[entries])`` (kL = kC = kH = 1) by the compiled kernel."""
+    from lloyd._kernels.cielab import delta_e_2000_entries
+
+    return delta_e_2000_entries(np.ascontiguousarray(lab, dtype=np.float64),
+                                np.ascontiguousarray(lab_palette, dtype=np.float64),
+                                np.ascontiguousarray(entries, dtype=np.intp))
 
 
 def _lab_to_rgb(lab):

@@ -33,8 +33,8 @@ from lloyd._runs import fit_weighted
 from lloyd.color import (
     _ALPHA_SCALE,
     COLOR_SPACES,
+    _bytes_to_lab,
     _from_space,
-    _rgb_to_lab,
     _to_space,
 )
 
@@ -352,7 +352,7 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
     if quality is None:
         palette, labels = palette_for(n_colors)
     else:
-        lab = _rgb_to_lab(hist.colors[:, :3] / 255.0)
+        lab = _bytes_to_lab(hist.colors)
         # Over what shows: a pixel counts as much as it is opaque, so an icon's transparent
         # background does not dilute the error of the icon itself.
         visible = hist.counts * (hist.colors[:, 3] / 255.0 if n_channels == 4 else 1.0)
