@@ -157,6 +157,29 @@ def test_a_busy_reading_counts_once_the_next_confirms_it(monkeypatch):
     assert _threads.others_running() == 3
 
 
+def test_numba_kernels_leave_busy_cores_too(monkeypatch):
+    """numba's kernels take the same decision as the compiled ones for the enclosed passes,
+    never more than numba's own count, and give the count back; a pinned count is kept."""
+    numba = pytest.importorskip("numba")
+    from lloyd import _threads
+    from lloyd._threads import limit_threads, numba_threads
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    monkeypatch.setattr(_threads, "_cores", lambda: 2)
+    before = numba.get_num_threads()
+    with threadpool_limits(limits=2, user_api="openmp"):
+        for others, expected in ((0, min(2, before)), (1, 1), (5, 1)):
+            monkeypatch.setattr(_threads, "others_running", lambda others=others: others)
+            with numba_threads(10**12):
+                assert numba.get_num_threads() == expected
+            assert numba.get_num_threads() == before
+            with numba_threads(0):  # too small a pass for a second thread
+                assert numba.get_num_threads() == 1
+        with limit_threads(2), numba_threads(10**12):
+            assert numba.get_num_threads() == 2
+
+
 def test_thread_count_follows_the_work(quiet_machine):
     """No parallel region for a pass below MIN_WORK_PER_THREAD distances a thread; the rest
     share the work up to OpenMP's limit, which threadpoolctl sets as it does scikit-learn's."""

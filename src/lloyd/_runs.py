@@ -18,7 +18,7 @@ from lloyd._engine import (
 )
 from lloyd._kernels import layout, reductions
 from lloyd._kernels.reductions import row_norms_sq
-from lloyd._threads import blas_single_thread
+from lloyd._threads import blas_single_thread, numba_threads
 from lloyd._validation import check_random_state
 from lloyd.seeding import init_centroids
 from lloyd.steps import run_kmeans
@@ -107,7 +107,13 @@ def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose
     ``_engine.iterate``)."""
     run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
            "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
-    return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
+    if run is _kmeans_single_lloyd and X.shape[1] <= LOW_D_MAX:  # ahead of time: chooses itself
+        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
+    # numba's kernels: threads chosen once a run, from a pass's multiply-adds in units of
+    # 3-feature distances (what kernel_threads counts).
+    work = X.shape[0] * centers_init.shape[0] * max(1, X.shape[1] // 3)
+    with numba_threads(work):
+        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
 
 
 def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from lloyd._kernels import plusplus, seeding_products
 from lloyd._kernels.plusplus import sample_rows, weighted_row
 from lloyd._kernels.seeding_products import center_gaps
-from lloyd._threads import kernel_threads
+from lloyd._threads import kernel_threads, numba_threads
 
 __all__ = ["add_center", "afkmc2_steps", "candidate_potentials", "candidate_potentials_low_d",
            "center_gaps", "chunk_boxes", "init_closest", "plusplus_steps",
@@ -95,12 +95,14 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
     ``seeding_dense.product_potentials``)."""
     from lloyd._kernels.seeding_dense import product_potentials as kernel
 
-    kernel(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap, slack, prune,
-           products, block_pots)
+    with numba_threads(X.shape[0] * cand.shape[0] * max(1, X.shape[1] // 3)):
+        kernel(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap, slack,
+               prune, products, block_pots)
 
 
 def afkmc2_steps(X, ratio, proposals, uniforms, sample, sample_ratio, sample_dist, indices):
     """AFK-MC²'s greedy chains (numba: ``afkmc2.afkmc2_steps``)."""
     from lloyd._kernels.afkmc2 import afkmc2_steps as kernel
 
-    kernel(X, ratio, proposals, uniforms, sample, sample_ratio, sample_dist, indices)
+    with numba_threads(proposals.size * max(1, X.shape[1] // 3)):
+        kernel(X, ratio, proposals, uniforms, sample, sample_ratio, sample_dist, indices)
