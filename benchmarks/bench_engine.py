@@ -1,11 +1,16 @@
-"""How fast lloyd's KMeans is against scikit-learn (and faiss, when installed), cell by cell.
+"""How fast lloyd's KMeans is against scikit-learn, oneDAL, mlpack and faiss, cell by cell.
 
 Run: ``python benchmarks/bench_engine.py`` (everything; ~30 min on 2 cores) or, e.g.,
 ``python benchmarks/bench_engine.py --cells 0,2 --dtypes float32 --threads 1 --repeats 3``.
 
 Every timing is the median of ``--repeats`` runs, lloyd and its competitors interleaved
 (A, B, C, A, B, C, ...), and reported as a ratio measured in the same run: the machine is shared
-and noisy. "iterations" are 20 Lloyd iterations (tol=0) from the same initial centres.
+and noisy. "iterations" are 20 Lloyd iterations (tol=0) from the same initial centres (issue
+18's part A); "full" is each library's default fit with k-means++ seeding over ``--repeats``
+seeds, timed and compared at its mean inertia (part B). oneDAL (``sklearnex.cluster.KMeans``,
+threads set by ``daal4py.daalinit``) and mlpack (``mlpack.kmeans``, its fastest exact algorithm
+for the data, probed once) run in a process of their own; install them with the ``bench``
+extra. mlpack has no iteration count to report: its "iterations" time is divided by 20.
 """
 
 from __future__ import annotations
@@ -87,6 +92,44 @@ class FaissWorker:
         self.proc.wait()
 
 
+class CompetitorWorker:
+    """oneDAL and mlpack in a process of their own (``_competitor_worker.py``): their thread
+    pools must not run, or spin, in lloyd's process."""
+
+    def __init__(self):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_competitor_worker.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )
+        self.hello = json.loads(self.proc.stdout.readline())
+
+    def fit(self, lib, mode, x_path, threads, *, init_path=None, k=None, seed=0, out):
+        cmd = {"lib": lib, "mode": mode, "X": str(x_path), "init": str(init_path),
+               "threads": threads, "niter": N_ITER, "k": k, "seed": seed, "out": str(out)}
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline())
+        return answer["seconds"], np.load(out), answer["algorithm"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def inertia_of(X, centers):
+    """Sum of squared distances to the nearest centre, in float64, 50 000 rows at a time."""
+    total = 0.0
+    c = np.asarray(centers, dtype=np.float64)
+    c_sq = (c * c).sum(axis=1)
+    for start in range(0, X.shape[0], 50_000):
+        x = np.asarray(X[start:start + 50_000], dtype=np.float64)
+        d = (x * x).sum(axis=1)[:, None] - 2 * x @ c.T + c_sq
+        total += float(np.maximum(d.min(axis=1), 0).sum())
+    return total
+
+
 def measure_rates(threads):
     """Memory bandwidth (bytes/s, one read of a large array) and matrix-product rate (flop/s)."""
     import numba
@@ -109,7 +152,7 @@ def measure_rates(threads):
     return bandwidth, rates
 
 
-def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
+def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir, others=None):
     import numba
     from sklearn.cluster import KMeans as SKKMeans
     from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
@@ -130,13 +173,15 @@ def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
             return SKKMeans(k, init=init, n_init=1, max_iter=N_ITER, tol=0,
                             algorithm=algorithm).fit(X)
 
+    x_path = Path(workdir) / "X.npy"
+    init_path = Path(workdir) / "init.npy"
+    out_path = Path(workdir) / "centers.npy"
+    if others is not None or (faiss_worker is not None and dtype == np.float32):
+        np.save(x_path, X)
+        np.save(init_path, init)
     if "iterations" in what:
-        x_path = Path(workdir) / "X.npy"
-        init_path = Path(workdir) / "init.npy"
-        if faiss_worker is not None and dtype == np.float32:
-            np.save(x_path, X)
-            np.save(init_path, init)
-        runs = {"lloyd": [], "sklearn lloyd": [], "sklearn elkan": [], "faiss": []}
+        runs = {"lloyd": [], "sklearn lloyd": [], "sklearn elkan": [], "faiss": [],
+                "onedal": [], "mlpack": []}
         iters = {}
         lloyd_iters()  # compile outside the timing
         for _ in range(repeats):
@@ -148,6 +193,12 @@ def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
                 runs[f"sklearn {alg}"].append(t / km.n_iter_)
             if faiss_worker is not None and dtype == np.float32:
                 runs["faiss"].append(faiss_worker.fit(x_path, init_path, threads) / N_ITER)
+            if others is not None:
+                for lib in ("onedal", "mlpack"):
+                    t, _, algorithm = others.fit(lib, "iterations", x_path, threads,
+                                                 init_path=init_path, out=out_path)
+                    runs[lib].append(t / N_ITER)
+                    row[f"{lib}_algorithm"] = algorithm
         row["iter_ms"] = {
             name: 1000 * statistics.median(v) for name, v in runs.items() if v
         }
@@ -170,12 +221,26 @@ def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir):
         # Load every kernel this fit touches first: the first call in a process (compiling or
         # loading numba's cache) is reported separately, in a fresh process.
         lloyd.KMeans(k, random_state=0, n_init=1, max_iter=2).fit(X[: max(20 * k, 20_000)])
-        runs = {"lloyd": [], "sklearn": []}
+        runs = {"lloyd": [], "sklearn": [], "onedal": [], "mlpack": []}
+        inertias = {name: [] for name in runs}
         for r in range(repeats):
-            runs["lloyd"].append(timed(lambda r=r: lloyd.KMeans(k, random_state=r).fit(X))[0])
+            t, km = timed(lambda r=r: lloyd.KMeans(k, random_state=r).fit(X))
+            runs["lloyd"].append(t)
+            inertias["lloyd"].append(inertia_of(X, km.cluster_centers_))
             with threadpool_limits(threads):
-                runs["sklearn"].append(timed(lambda r=r: SKKMeans(k, random_state=r).fit(X))[0])
-        row["full_s"] = {name: statistics.median(v) for name, v in runs.items()}
+                t, km = timed(lambda r=r: SKKMeans(k, random_state=r).fit(X))
+            runs["sklearn"].append(t)
+            inertias["sklearn"].append(inertia_of(X, km.cluster_centers_))
+            if others is not None:
+                for lib in ("onedal", "mlpack"):
+                    t, centers, _ = others.fit(lib, "full", x_path, threads, k=k, seed=r,
+                                               out=out_path)
+                    runs[lib].append(t)
+                    inertias[lib].append(inertia_of(X, centers))
+        row["full_s"] = {name: statistics.median(v) for name, v in runs.items() if v}
+        # Mean inertia over the seeds (in float64 from the centres): the default fits are
+        # compared at equal or lower inertia, not only on time.
+        row["full_inertia"] = {name: statistics.mean(v) for name, v in inertias.items() if v}
     return row
 
 
@@ -209,6 +274,8 @@ def main(argv=None):
     parser.add_argument("--what", default="iterations,seeding,full",
                         help="any of iterations, seeding, full")
     parser.add_argument("--no-faiss", action="store_true")
+    parser.add_argument("--no-others", action="store_true",
+                        help="leave out oneDAL (scikit-learn-intelex) and mlpack")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
 
@@ -237,6 +304,15 @@ def main(argv=None):
         except Exception as exc:  # faiss is optional
             print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
             faiss_worker = None
+    others = None
+    if not args.no_others:
+        try:
+            others = CompetitorWorker()
+            print("oneDAL and mlpack: in their own process "
+                  f"({', '.join(m['internal_api'] for m in others.hello['pools'])})")
+        except Exception as exc:  # both are optional (the bench extra)
+            print(f"oneDAL, mlpack: not measured ({exc.__class__.__name__}: {exc})")
+            others = None
     first, cached = compile_times()[1:]
     print(f"first fit in a fresh process (compile or load cache): {first:.2f} s; "
           f"next fit: {1000 * cached:.1f} ms")
@@ -249,14 +325,16 @@ def main(argv=None):
                   f"matrix product {rates['float64'] / 1e9:.0f} GFLOP/s (f64), "
                   f"{rates['float32'] / 1e9:.0f} GFLOP/s (f32)\n")
             print("| cell (n, d, k) | dtype | lloyd ms/iter | sklearn lloyd | sklearn elkan "
-                  "| faiss | vs best sklearn | vs faiss | floor ms | lloyd / floor "
+                  "| faiss | oneDAL | mlpack | vs best sklearn | vs faiss | vs best other "
+                  "| floor ms | lloyd / floor "
                   "| seeding lloyd s | sklearn s | ratio | afk-mc2 s | ratio "
-                  "| full fit lloyd s | sklearn s | ratio |")
-            print("|---" * 18 + "|")
+                  "| full fit lloyd s | sklearn s | oneDAL s | mlpack s | vs best other "
+                  "| inertia lloyd / best other's |")
+            print("|---" * 24 + "|")
             for cell in cells:
                 for dtype in dtypes:
                     row = bench_cell(cell, dtype, threads, args.repeats, faiss_worker, what,
-                                     workdir)
+                                     workdir, others)
                     n, d, k = cell
                     floor = 1000 * max(n * d * np.dtype(dtype).itemsize / bandwidth,
                                        2 * n * k * d / rates[np.dtype(dtype).name])
@@ -264,8 +342,17 @@ def main(argv=None):
                     rows.append(row)
                     it = row.get("iter_ms", {})
                     best_sk = min(it.get("sklearn lloyd", np.inf), it.get("sklearn elkan", np.inf))
+                    best_other = min((v for name, v in it.items() if name != "lloyd"),
+                                     default=None)
                     seed = row.get("seed_s", {})
                     full = row.get("full_s", {})
+                    # Part B: the fastest other k-means++ fit, and lloyd's mean inertia over
+                    # that library's.
+                    fastest = min((name for name in full if name != "lloyd"),
+                                  key=full.get, default=None)
+                    inertia = row.get("full_inertia", {})
+                    inertia_ratio = (inertia["lloyd"] / inertia[fastest]
+                                     if fastest in inertia else None)
 
                     def cellf(v, spec):
                         return format(v, spec) if v is not None else "-"
@@ -275,19 +362,27 @@ def main(argv=None):
                         f"| {cellf(it.get('sklearn lloyd'), '.1f')} "
                         f"| {cellf(it.get('sklearn elkan'), '.1f')} "
                         f"| {cellf(it.get('faiss'), '.1f')} "
+                        f"| {cellf(it.get('onedal'), '.1f')} "
+                        f"| {cellf(it.get('mlpack'), '.1f')}"
+                        f"{' (' + row['mlpack_algorithm'] + ')' if 'mlpack_algorithm' in row else ''} "
                         f"| {fmt_ratio(best_sk if it else None, it.get('lloyd'))} "
                         f"| {fmt_ratio(it.get('faiss'), it.get('lloyd'))} "
+                        f"| {fmt_ratio(best_other, it.get('lloyd'))} "
                         f"| {floor:.1f} | {fmt_ratio(it.get('lloyd'), floor)} "
                         f"| {cellf(seed.get('lloyd'), '.3f')} | {cellf(seed.get('sklearn'), '.3f')} "
                         f"| {fmt_ratio(seed.get('sklearn'), seed.get('lloyd'))} "
                         f"| {cellf(seed.get('afk-mc2'), '.3f')} "
                         f"| {fmt_ratio(seed.get('sklearn'), seed.get('afk-mc2'))} "
                         f"| {cellf(full.get('lloyd'), '.2f')} | {cellf(full.get('sklearn'), '.2f')} "
-                        f"| {fmt_ratio(full.get('sklearn'), full.get('lloyd'))} |",
+                        f"| {cellf(full.get('onedal'), '.2f')} | {cellf(full.get('mlpack'), '.2f')} "
+                        f"| {fmt_ratio(full.get(fastest), full.get('lloyd'))} "
+                        f"| {cellf(inertia_ratio, '.4f')} |",
                         flush=True,
                     )
     if faiss_worker is not None:
         faiss_worker.close()
+    if others is not None:
+        others.close()
     print("\nRatios are competitor time / lloyd time (above 1: lloyd is faster); "
           "'lloyd / floor' is how far lloyd is above the floor.")
     if args.json:
