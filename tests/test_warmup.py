@@ -76,19 +76,20 @@ def _compress_cold(tmp_path, *options):
 
 
 @pytest.mark.slow
-def test_a_command_that_compiles_nothing_says_nothing(tmp_path):
-    """An undithered palette below 128 colours runs only compiled-ahead kernels: no numba, so
-    no notice even with numba's cache empty."""
-    err, loaded_numba = _compress_cold(tmp_path)
+@pytest.mark.parametrize("options", [(), ("--dither",)])
+def test_a_command_that_compiles_nothing_says_nothing(tmp_path, options):
+    """A palette below 128 colours, dithered or not, runs only compiled-ahead kernels: no
+    numba, so no notice even with numba's cache empty."""
+    err, loaded_numba = _compress_cold(tmp_path, *options)
     assert not loaded_numba
     assert _warmup.NOTICE not in err
 
 
 @pytest.mark.slow
 def test_a_command_that_compiles_says_so_on_stderr_first(tmp_path):
-    """Dithering is still numba's: with the cache empty the notice comes on stderr, once, before
-    the work (stdout stays the command's own)."""
-    err, loaded_numba = _compress_cold(tmp_path, "--dither")
+    """Palettes of 128 colours and more (Hamerly's kernel) are still numba's: with the cache
+    empty the notice comes on stderr, once, before the work (stdout stays the command's own)."""
+    err, loaded_numba = _compress_cold(tmp_path, "-k", "160")
     assert loaded_numba
     assert err.count(_warmup.NOTICE) == 1
     assert (tmp_path / "b.png").is_file()
