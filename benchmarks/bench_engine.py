@@ -76,8 +76,10 @@ class FaissWorker:
         )
         self.hello = json.loads(self.proc.stdout.readline())
 
-    def fit(self, x_path, init_path, threads):
-        cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": N_ITER}
+    def fit(self, x_path, init_path, threads, niter=N_ITER, **options):
+        """Seconds faiss's ``train`` took; ``options``: the worker's optional keys."""
+        cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": niter,
+               **options}
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())["seconds"]
