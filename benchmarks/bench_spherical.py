@@ -11,6 +11,9 @@ median of ``--repeats`` runs interleaved (A, B, C, A, B, C, ...), and reported a
 measured in the same run. faiss (``faiss.Kmeans(spherical=True)``, every row used: no
 subsampling) runs the same algorithm: assignment by the largest inner product, centroids
 L2-normalised after each update; its centroids after 20 iterations are compared with lloyd's.
+They agree to float32 rounding until a cluster empties: lloyd then moves it to the row of
+lowest cosine (scikit-learn's rule), faiss splits a large cluster in two, and the runs part
+(at (10⁵, 384, 64) a cluster empties at iteration 2).
 """
 
 from __future__ import annotations

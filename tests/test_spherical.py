@@ -184,10 +184,12 @@ def test_unit_rows_are_used_without_a_copy():
     copied, scaled = unit_rows(X, np.linalg.norm(X, axis=1), copy=True)
     assert not np.shares_memory(copied, X) and not scaled
     np.testing.assert_allclose(copied, U, rtol=0, atol=1e-15)
-    a = SphericalKMeans(3, random_state=0).fit(U)
     b = SphericalKMeans(3, random_state=0).fit(X)
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, atol=1e-14)
+    U.flags.writeable = False  # used as it is: read by every algorithm, never written
+    for algorithm in ALGORITHMS:
+        a = SphericalKMeans(3, random_state=0, algorithm=algorithm).fit(U)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, atol=1e-14)
 
 
 def test_a_mean_without_direction_keeps_its_centre():
@@ -263,6 +265,23 @@ def test_sparse_input_is_refused_clearly():
     with pytest.raises(TypeError, match=r"SphericalKMeans does not support sparse input yet.*"
                                         r"X\.toarray\(\)"):
         SphericalKMeans(2).fit(X)
+
+
+def test_dask_input_is_refused_clearly():
+    da = pytest.importorskip("dask.array")
+    X = da.ones((20, 3), chunks=10)
+    with pytest.raises(TypeError, match=r"does not take Dask collections; pass X\.compute\(\)"):
+        SphericalKMeans(2).fit(X)
+
+
+def test_verbose_prints_the_chord_inertia(capsys):
+    """verbose prints the engine's Σ w·‖u − c‖², twice the cosine inertia, as documented."""
+    X, _, init = directions(300, 4, 3, seed=16)
+    skm = SphericalKMeans(3, init=init, n_init=1, tol=0, verbose=1).fit(X)
+    printed = capsys.readouterr().out
+    last = [line for line in printed.splitlines() if line.startswith("Iteration")][-1]
+    assert float(last.split("inertia ")[1].rstrip(".")) == pytest.approx(2 * skm.inertia_,
+                                                                          rel=1e-12)
 
 
 # ---------------------------------------------------------------- scikit-learn's contract
