@@ -88,6 +88,19 @@ class FaissWorker:
         self.proc.stdin.close()
         self.proc.wait()
 
+    @classmethod
+    def start(cls):
+        """A worker, its BLAS printed, or None (said why) when faiss cannot run: it is optional."""
+        try:
+            worker = cls()
+        except Exception as exc:
+            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
+            return None
+        for m in worker.hello["blas"]:
+            print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
+                  f"{m['version']} {m['architecture']}")
+        return worker
+
 
 def measure_rates(threads):
     """Memory bandwidth (bytes/s, one read of a large array) and matrix-product rate (flop/s)."""
@@ -231,14 +244,7 @@ def main(argv=None):
     print("OPENBLAS_CORETYPE in this process:", os.environ.get("OPENBLAS_CORETYPE", "(unset)"))
     faiss_worker = None
     if not args.no_faiss and "iterations" in what:
-        try:
-            faiss_worker = FaissWorker()
-            for m in faiss_worker.hello["blas"]:
-                print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
-                      f"{m['version']} {m['architecture']}")
-        except Exception as exc:  # faiss is optional
-            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
-            faiss_worker = None
+        faiss_worker = FaissWorker.start()
     first, cached = compile_times()[1:]
     print(f"first fit in a fresh process (compile or load cache): {first:.2f} s; "
           f"next fit: {1000 * cached:.1f} ms")

@@ -123,16 +123,7 @@ def main(argv=None):
           f"{np.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     for line in blas_info():
         print(f"BLAS (lloyd, scikit-learn): {line}")
-    faiss_worker = None
-    if not args.no_faiss:
-        try:
-            faiss_worker = FaissWorker()
-            for m in faiss_worker.hello["blas"]:
-                print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
-                      f"{m['version']} {m['architecture']}")
-        except Exception as exc:  # faiss is optional
-            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
-            faiss_worker = None
+    faiss_worker = None if args.no_faiss else FaissWorker.start()
     print("\n| cell (n, d, k) float32 | threads | algorithm | SphericalKMeans ms/iter "
           "| faiss spherical | faiss / lloyd | lloyd KMeans | spherical / KMeans "
           "| sklearn KMeans | max |Δ centroid| vs faiss | labels equal |")
