@@ -135,11 +135,12 @@ class SphericalKMeans(_BaseKMeans):
     estimators' contracts differ: here ``transform`` gives cosine distances, ``inertia_`` and
     ``score`` the cosine objective, centres have unit length, rows of zeros are errors and the
     rows' lengths are ignored. A flag on KMeans would give the same attributes two meanings
-    (faiss's ``spherical=True`` keeps calling the objective its k-means objective, faiss issue
-    #2466) and take KMeans away from scikit-learn's signature, whose drop-in it is.
-    scikit-learn has neither yet (issue #31450 is open; a ``metric='cosine'`` and a
-    ``SphericalKMeans`` pull request were both closed unmerged); spherecluster, ELKI and R's
-    skmeans each give it an estimator of its own.
+    (with faiss's ``spherical=True`` the reported objective silently becomes a sum of inner
+    products, which its documentation still calls the squared error: faiss issue #2466) and
+    take KMeans away from scikit-learn's signature, whose drop-in it is. scikit-learn has
+    neither yet (issue #31450 is open; a ``metric='cosine'`` and a ``SphericalKMeans`` pull
+    request were both closed unmerged); spherecluster and ELKI give it a class of its own, R a
+    function (``skmeans``).
 
     Parameters
     ----------
