@@ -1,7 +1,9 @@
 """A faiss process for bench_engine.py: faiss's wheel bundles an older OpenBLAS that needs
 OPENBLAS_CORETYPE set to run its fast kernel here, which must not leak into the main process.
 
-Reads commands from stdin as JSON lines, answers one JSON line each on stdout.
+Reads commands from stdin as JSON lines, answers one JSON line each on stdout. Optional keys:
+``spherical`` (faiss's spherical k-means: centroids L2-normalised after each update) and
+``centroids_out`` (a .npy path for the trained centroids).
 """
 
 import json
@@ -30,11 +32,13 @@ def main():
         km = faiss.Kmeans(
             d, k, niter=cmd["niter"], verbose=False, seed=0,
             max_points_per_centroid=n // k + 1, min_points_per_centroid=1,
-            spherical=False, update_index=True,
+            spherical=cmd.get("spherical", False), update_index=True,
         )
         start = time.perf_counter()
         km.train(X, init_centroids=init)
         seconds = time.perf_counter() - start
+        if "centroids_out" in cmd:
+            np.save(cmd["centroids_out"], km.centroids)
         print(json.dumps({"seconds": seconds, "obj": float(km.obj[-1])}), flush=True)
 
 

@@ -81,8 +81,10 @@ class FaissWorker:
         )
         self.hello = json.loads(self.proc.stdout.readline())
 
-    def fit(self, x_path, init_path, threads):
-        cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": N_ITER}
+    def fit(self, x_path, init_path, threads, niter=N_ITER, **options):
+        """Seconds faiss's ``train`` took; ``options``: the worker's optional keys."""
+        cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": niter,
+               **options}
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())["seconds"]
@@ -90,6 +92,19 @@ class FaissWorker:
     def close(self):
         self.proc.stdin.close()
         self.proc.wait()
+
+    @classmethod
+    def start(cls):
+        """A worker, its BLAS printed, or None (said why) when faiss cannot run: it is optional."""
+        try:
+            worker = cls()
+        except Exception as exc:
+            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
+            return None
+        for m in worker.hello["blas"]:
+            print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
+                  f"{m['version']} {m['architecture']}")
+        return worker
 
 
 class CompetitorWorker:
@@ -296,14 +311,7 @@ def main(argv=None):
     print("OPENBLAS_CORETYPE in this process:", os.environ.get("OPENBLAS_CORETYPE", "(unset)"))
     faiss_worker = None
     if not args.no_faiss and "iterations" in what:
-        try:
-            faiss_worker = FaissWorker()
-            for m in faiss_worker.hello["blas"]:
-                print(f"BLAS (faiss process, OPENBLAS_CORETYPE=SkylakeX): {m['internal_api']} "
-                      f"{m['version']} {m['architecture']}")
-        except Exception as exc:  # faiss is optional
-            print(f"faiss: not measured ({exc.__class__.__name__}: {exc})")
-            faiss_worker = None
+        faiss_worker = FaissWorker.start()
     others = None
     if not args.no_others:
         try:

@@ -20,6 +20,7 @@ _EXPORTS = {
     "KMeansHistory": "lloyd.steps",
     "KMeans": "lloyd.cluster",
     "MiniBatchKMeans": "lloyd.minibatch",
+    "SphericalKMeans": "lloyd.spherical",
     "kmeans_plusplus": "lloyd.seeding",
     "k_means": "lloyd.cluster",
     "afkmc2": "lloyd.seeding",
@@ -48,6 +49,7 @@ __all__ = [  # noqa: RUF022 - grouped by face, as the docs present them
     # the engine
     "KMeans",
     "MiniBatchKMeans",
+    "SphericalKMeans",
     "k_means",
     "kmeans_plusplus",
     "afkmc2",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from lloyd.minibatch import MiniBatchKMeans
     from lloyd.seeding import afkmc2, kmeans_plusplus
+    from lloyd.spherical import SphericalKMeans
     from lloyd.steps import (
         KMeansHistory,
         compute_centroids,

@@ -26,7 +26,7 @@ from lloyd.steps import run_kmeans
 
 def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, max_iter=300,
                  tol=1e-4, random_state=None, algorithm="auto", verbose=0, overwrite_x=False,
-                 progress=None, relaxation=1.0):
+                 progress=None, relaxation=1.0, project=None):
     """The best of ``n_init`` k-means runs on validated input: what ``KMeans.fit`` computes.
 
     Parameters
@@ -56,6 +56,10 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
         Called with no argument after every iteration (progress bars).
     relaxation : float
         Over-relaxation of the steps (see ``_engine.iterate``; 1 is Lloyd's plain step).
+    project : callable or None
+        ``project(centers, centers_new)`` maps the updated centres onto the set they must lie
+        in (see ``_engine.iterate``; ``lloyd.spherical.unit_centers``). The set is placed about
+        the origin, so X is then not centred.
 
     Returns
     -------
@@ -75,9 +79,11 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     if algorithm == "auto":
         algorithm = choose_algorithm(n_samples, n_features, n_clusters, X.dtype)
     init_is_array = not isinstance(init, str) and not callable(init)
-    # Centre X for more accurate distances, as scikit-learn does; undo it afterwards.
-    X_mean = mean.astype(X.dtype)
-    X -= X_mean
+    # Centre X for more accurate distances, as scikit-learn does; undo it afterwards. (Unit
+    # rows gain nothing from it, and a projection is defined about the origin.)
+    X_mean = mean.astype(X.dtype) if project is None else np.zeros(n_features, X.dtype)
+    if project is None:
+        X -= X_mean
     if init_is_array:
         init = init - X_mean
     try:
@@ -88,36 +94,38 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
                 if verbose:
                     print("Initialization complete")
                 run = single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
-                                 verbose, progress, relaxation)
+                                 verbose, progress, relaxation, project=project)
                 if best is None or (
                     run.inertia < best.inertia
                     and not is_same_clustering(run.labels, best.labels, n_clusters)
                 ):
                     best = run
     finally:
-        if not overwrite_x:
+        if not overwrite_x and project is None:
             X += X_mean
     return best._replace(centers=best.centers + X_mean), algorithm
 
 
 def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose,
-               progress=None, relax=1.0):
+               progress=None, relax=1.0, *, project=None):
     """One run of ``algorithm`` from ``centers_init`` on validated, centred X; ``progress()``,
-    when given, is called after every iteration; ``relax`` over-relaxes the steps (see
-    ``_engine.iterate``)."""
+    when given, is called after every iteration; ``relax`` over-relaxes the steps and
+    ``project`` maps each update's centres onto their set (see ``_engine.iterate``)."""
     run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
            "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
     if run is _kmeans_single_lloyd and X.shape[1] <= LOW_D_MAX:  # ahead of time: chooses itself
-        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
+        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax,
+                   project=project)
     # numba's kernels: threads chosen once a run, from a pass's multiply-adds in units of
     # 3-feature distances (what kernel_threads counts).
     work = X.shape[0] * centers_init.shape[0] * max(1, X.shape[1] // 3)
     with numba_threads(work):
-        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax)
+        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax,
+                   project=project)
 
 
 def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0):
+                          progress=None, relax=1.0, project=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels.lloyd import lloyd_pass
 
@@ -127,11 +135,11 @@ def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, keep_no_bounds, progress, relax=relax)
+                             assign, keep_no_bounds, progress, relax=relax, project=project)
 
 
 def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0):
+                          progress=None, relax=1.0, project=None):
     """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import elkan
 
@@ -155,11 +163,12 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
         elkan.half_distances(centers_new, half_dist, next_half)
 
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, moved, progress, incremental=True, relax=relax)
+                             assign, moved, progress, incremental=True, relax=relax,
+                             project=project)
 
 
 def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0):
+                          progress=None, relax=1.0, project=None):
     """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import hamerly
 
@@ -223,7 +232,8 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     # Both passes can report only the rows that changed cluster: then the rows whose bounds held
     # are read no further than their bounds.
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, moved, progress, incremental=True, relax=relax)
+                             assign, moved, progress, incremental=True, relax=relax,
+                             project=project)
 
 
 #: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,
@@ -244,7 +254,7 @@ YINYANG_GROUP_SIZE = 10
 
 
 def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                           progress=None, relax=1.0):
+                           progress=None, relax=1.0, project=None):
     """One run of Yinyang k-means from ``centers_init`` on validated, centred X."""
     from lloyd._kernels import hamerly, yinyang
 
@@ -273,7 +283,7 @@ def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbos
         yinyang.group_moves(shift64, group_start, order, group_shift)
 
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, moved, progress, relax=relax)
+                             assign, moved, progress, relax=relax, project=project)
 
 
 def _center_groups(centers, n_groups, n_iter=5):
