@@ -24,8 +24,8 @@ kept unless --strip. IMAGE '-' reads standard input and writes the PNG to standa
 standard error.
 
 --quality MIN-MAX (pngquant's option) uses the fewest colours, up to N (default 256), whose
-palette reaches quality MAX on a 0-100 scale of mean CIEDE2000 (95: 0.91, 90: 1.24, 80: 1.68,
-65: 2.15, 50: 2.52; 100 is lossless); an image that stays below MIN is not written (exit 99).
+palette reaches quality MAX on pngquant's 0-100 scale (its formula on the weighted mean squared
+error pngquant measures; 100 is lossless); an image below MIN is not written (exit 99).
 """
 
 

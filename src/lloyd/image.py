@@ -21,7 +21,14 @@ from lloyd._image_io import (
     read_frames,
     read_image,
 )
-from lloyd._quality import delta_e_to_quality, fewest_colors, quality_to_delta_e
+from lloyd._quality import (
+    AIM,
+    error_features,
+    fewest_colors,
+    mean_squared_error,
+    mse_to_quality,
+    quality_to_mse,
+)
 from lloyd._quantized import (
     QualityTooLowError,
     QuantizedImage,
@@ -96,14 +103,13 @@ def quantize(image, n_colors: int | None = None, *, quality=None, color_space: s
         The palette size, 1 to 256; 1 gives the mean colour. None is 16, or with ``quality``
         256: then it is the most colours allowed.
     quality : (int, int) or None, default=None
-        ``(min, max)`` on a 0-100 scale, as pngquant's ``--quality``: the fewest colours (at
-        most ``n_colors``) whose palette reaches ``max`` are used, found by bisection over the
-        number of colours; if even ``n_colors`` stay below ``min``, :class:`QualityTooLowError`
-        is raised. Quality ``q`` is a mean ΔE2000 of the palette against the image (before
-        dithering; pixels weighted by their opacity) of at most 0.45 (100 - q)^0.44 (times
-        20 / q below 20): 95 is 0.91, 90 is
-        1.24, 80 is 1.68, 65 is 2.15, 50 is 2.52; 100 is lossless and 0 accepts anything.
-        ``report.quality`` says the quality reached.
+        ``(min, max)`` on pngquant's 0-100 scale, as its ``--quality``: the fewest colours (at
+        most ``n_colors``) that reach ``max`` are used, found by bisection over the number of
+        colours; if even ``n_colors`` stay below ``min``, :class:`QualityTooLowError` is
+        raised. The scale is pngquant's formula on the error pngquant measures (a weighted
+        mean squared error of premultiplied colours, before dithering; see ``lloyd._quality``),
+        so a quality means about what it means to pngquant; the search aims a little beyond
+        ``max``, as pngquant's does. ``report.quality`` says the quality reached.
     color_space : {'rgb', 'lab', 'oklab'}, default='rgb'
         Where distances are measured: 'rgb' minimises squared error (best PSNR), 'lab'
         (CIELAB) and 'oklab' follow perception. The palette is always written as sRGB.
@@ -369,20 +375,24 @@ def _quantize(pixels, n_colors, *, color_space, strength, init, n_init, max_iter
     if quality is None:
         palette, labels = palette_for(n_colors)
     else:
-        lab = _rgb_to_lab(hist.colors[:, :3] / 255.0)
-        # Over what shows: a pixel counts as much as it is opaque, so an icon's transparent
-        # background does not dilute the error of the icon itself.
-        visible = hist.counts * (hist.colors[:, 3] / 255.0 if n_channels == 4 else 1.0)
+        colors_f = error_features(hist.colors)
+        # Fully transparent pixels do not count, as in pngquant.
+        counts = hist.counts * (hist.colors[:, 3] > 0 if n_channels == 4 else 1)
 
         def error_of(k):
             palette, labels = palette_for(k)
-            return _histogram_delta_e(lab, palette, labels, visible), (palette, labels)
+            return (mean_squared_error(colors_f, error_features(palette), labels, counts),
+                    (palette, labels))
 
-        _, error, (palette, labels) = fewest_colors(error_of, quality_to_delta_e(quality[1]),
+        _, error, (palette, labels) = fewest_colors(error_of, AIM * quality_to_mse(quality[1]),
                                                     n_colors)
-        reached = delta_e_to_quality(error)
-        if error > quality_to_delta_e(quality[0]):
-            raise QualityTooLowError(reached, quality[0], n_colors, error)
+        reached = mse_to_quality(error)
+        if error > quality_to_mse(quality[0]):
+            # Over what shows: a pixel counts as much as it is opaque.
+            visible = hist.counts * (hist.colors[:, 3] / 255.0 if n_channels == 4 else 1.0)
+            delta_e = _histogram_delta_e(_rgb_to_lab(hist.colors[:, :3] / 255.0), palette,
+                                         labels, visible)
+            raise QualityTooLowError(reached, quality[0], n_colors, delta_e)
     lossless = hist.colors.shape[0] <= palette.shape[0]
     if strength > 0 and not lossless:
         palette_features = _features(palette, color_space)
