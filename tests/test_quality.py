@@ -208,3 +208,16 @@ def test_bytes_input_is_a_file(tmp_path):
     from_bytes = quantize(path.read_bytes(), 8, random_state=0)
     assert from_bytes.to_png() == from_path.to_png()
     assert from_bytes.report.input_bytes == path.stat().st_size
+
+
+def test_speed_options_follow_pngquants_range():
+    from lloyd.image import speed_options
+
+    assert [speed_options(s) for s in (1, 4, 5, 7, 8, 10, 11)] == [
+        {}, {}, {"max_iter": 10}, {"max_iter": 10}, {"max_iter": 3}, {"max_iter": 3},
+        {"max_iter": 3, "n_init": 1}]
+    speed_options(8)["max_iter"] = 99  # a copy: the table is not changed
+    assert speed_options(8) == {"max_iter": 3}
+    for bad in (0, 12, 4.0, True, "4"):
+        with pytest.raises(ValueError, match=r"speed=.* must be an integer in \[1, 11\]"):
+            speed_options(bad)

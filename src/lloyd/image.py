@@ -53,6 +53,7 @@ __all__ = [
     "QuantizedImage",
     "compress",
     "quantize",
+    "speed_options",
 ]
 
 #: A PNG palette holds at most 256 colours.
@@ -257,6 +258,41 @@ def compress(source, output, n_colors: int | None = None, *, overwrite: bool = F
     result = quantize(source, n_colors, **options)
     result.save(output, overwrite=overwrite)
     return result
+
+
+#: pngquant's ``--speed`` (1 slowest to 11 fastest; 4 its default) as k-means options, from the
+#: fastest speed up. Measured in-process on astronaut, coffee and motorcycle_left (best of 3,
+#: 2026-12-03, load 2-5): at 256 colours, max_iter 10 takes 0.49 s an image against 0.92 s
+#: for -0.03 dB PSNR, max_iter 3 0.45 s for -0.09 dB; at 16 colours max_iter 3 takes 0.039 s
+#: against 0.056 s for -0.03 dB, and one restart instead of 8 with it 0.026 s for -0.21 dB.
+#: Below 5 nothing is slower: the palette fit already runs to convergence.
+_SPEEDS = ((11, {"max_iter": 3, "n_init": 1}), (8, {"max_iter": 3}), (5, {"max_iter": 10}))
+
+
+def speed_options(speed: int) -> dict:
+    """:func:`quantize`'s ``max_iter`` and ``n_init`` for pngquant's ``--speed`` ``speed``.
+
+    Parameters
+    ----------
+    speed : int
+        1 (slowest) to 11 (fastest), as pngquant's. 1 to 4 are lloyd's defaults (the fit runs
+        to convergence); 5 to 7 stop k-means after 10 iterations, 8 to 10 after 3, and 11
+        also drops the restarts: about half the time at 256 colours for 0.03 to 0.09 dB
+        PSNR, and at 16 colours a third less for 0.03 dB (0.2 dB at 11).
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :func:`quantize` (empty at 1 to 4).
+
+    Examples
+    --------
+    >>> speed_options(4), speed_options(8)
+    ({}, {'max_iter': 3})
+    """
+    if isinstance(speed, bool) or not isinstance(speed, numbers.Integral) or not 1 <= speed <= 11:
+        raise ValueError(f"speed={speed!r} must be an integer in [1, 11], as pngquant's --speed.")
+    return dict(next((options for fastest, options in _SPEEDS if speed >= fastest), {}))
 
 
 def _check_n_colors(n_colors) -> int:
