@@ -261,10 +261,10 @@ def compress(source, output, n_colors: int | None = None, *, overwrite: bool = F
 
 
 #: pngquant's ``--speed`` (1 slowest to 11 fastest; 4 its default) as k-means options, from the
-#: fastest speed up. Measured in-process on astronaut, coffee and motorcycle_left (best of 3,
-#: 2026-12-03, load 2-5): at 256 colours, max_iter 10 takes 0.49 s an image against 0.92 s
-#: for -0.03 dB PSNR, max_iter 3 0.45 s for -0.09 dB; at 16 colours max_iter 3 takes 0.039 s
-#: against 0.056 s for -0.03 dB, and one restart instead of 8 with it 0.026 s for -0.21 dB.
+#: fastest speed up. ``bench_image.py --mode speed`` on astronaut, coffee and motorcycle_left
+#: (file to file, median of 3, load 3-5): at 256 colours speed 7 takes 0.77 s an image against
+#: 1.40 s for -0.03 dB PSNR, speed 10 0.31 s for -0.09 dB; at 16 colours speed 10 takes 0.10 s
+#: against 0.13 s for -0.02 dB, and 11 (one restart instead of 8) 0.09 s for -0.21 dB.
 #: Below 5 nothing is slower: the palette fit already runs to convergence.
 _SPEEDS = ((11, {"max_iter": 3, "n_init": 1}), (8, {"max_iter": 3}), (5, {"max_iter": 10}))
 
@@ -277,8 +277,9 @@ def speed_options(speed: int) -> dict:
     speed : int
         1 (slowest) to 11 (fastest), as pngquant's. 1 to 4 are lloyd's defaults (the fit runs
         to convergence); 5 to 7 stop k-means after 10 iterations, 8 to 10 after 3, and 11
-        also drops the restarts: about half the time at 256 colours for 0.03 to 0.09 dB
-        PSNR, and at 16 colours a third less for 0.03 dB (0.2 dB at 11).
+        also drops the restarts: at 256 colours half the time for 0.03 dB PSNR (7) or a
+        quarter for 0.09 dB (10); at 16 colours, where the fit is short, a quarter less for
+        0.02 dB (10) or 0.2 dB (11).
 
     Returns
     -------
