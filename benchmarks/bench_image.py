@@ -14,6 +14,8 @@ Three comparisons (``--mode``):
   undithered for reference.
 - ``quality``: ``--quality 65-80`` and ``80-95``, lloyd (default: undithered) against
   pngquant's default; colours, bytes, ΔE2000 and SSIM.
+- ``speed``: ``--speed 1, 4, 7, 10, 11``, lloyd and pngquant undithered (``--nofs``), time
+  against quality.
 
 Two image sets (``--set``): ``photos``, the colour photographs scikit-image ships; ``graphics``,
 icons with transparency from Debian's adwaita-icon-theme (``apt-get install
@@ -25,6 +27,7 @@ scatter plot).
     python benchmarks/bench_image.py --mode dither --set graphics
     python benchmarks/bench_image.py --mode quality --repeat 1
     python benchmarks/bench_image.py -k 16 --repeat 1 --images astronaut chelsea
+    python benchmarks/bench_image.py --mode speed -k 256 --repeat 3
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ ICONS = [
     "256x256/status/user-trash-full.png",
 ]
 ICON_THEME = Path("/usr/share/icons/Adwaita")
+#: pngquant's --speed values compared (4 is its default).
+SPEEDS = (1, 4, 7, 10, 11)
 #: The PSNR a lossless result counts for in the means.
 LOSSLESS_PSNR = 99.0
 
@@ -250,7 +255,8 @@ def print_rows(rows, base_tool) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("plain", "dither", "quality"), default="plain")
+    parser.add_argument("--mode", choices=("plain", "dither", "quality", "speed"),
+                        default="plain")
     parser.add_argument("--set", choices=("photos", "graphics"), default="photos")
     parser.add_argument("-k", "--colors", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--images", nargs="+", default=DEFAULT_PHOTOS, choices=list(PHOTOS))
@@ -285,6 +291,18 @@ def main(argv=None) -> None:
             for k, rows in table.items():
                 print(f"## K = {k}\n")
                 print_rows(rows, "pngquant")
+            return None
+        if args.mode == "speed":
+            from lloyd.image import speed_options
+
+            tools = {}
+            for speed in SPEEDS:
+                tools[f"pngquant --speed {speed}"] = pngquant_job("--nofs", "--speed", str(speed))
+                tools[f"lloyd --speed {speed}"] = lloyd_job(**speed_options(speed))
+            table = run_table(tools, inputs, originals, args.colors, args.repeat)
+            for k, rows in table.items():
+                print(f"## K = {k}\n")
+                print_rows(rows, f"pngquant --speed {SPEEDS[1]}")
             return None
         for low, high in ((65, 80), (80, 95)):
             jobs = {

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lloyd._dither import contrast_maps, palette_weights, run_map
+from lloyd._dither import contrast_maps, grain, palette_weights, run_map
 from lloyd._remap import dither_indices
 from lloyd.image import quantize
 
@@ -121,3 +121,16 @@ def test_dithered_bytes_are_repeatable():
     image = _patches_and_gradient(alpha=True)
     first = quantize(image, 16, dither=0.7, random_state=3).to_png()
     assert quantize(image, 16, dither=0.7, random_state=3).to_png() == first
+
+
+def test_grain_is_the_median_smaller_second_difference():
+    y, x = np.mgrid[0:20, 0:30]
+    ramp = np.repeat((3.0 * x + 2.0 * y)[:, :, None], 3, axis=2)
+    everywhere = np.ones((20, 30), bool)
+    assert grain(ramp, everywhere) == 0.0  # a gradient has no grain
+    checker = np.repeat((10.0 * ((x + y) % 2))[:, :, None], 3, axis=2)
+    assert grain(checker, everywhere) == 60.0  # |10 + 10 - 0| in each of 3 channels
+    stripes = np.repeat((10.0 * (x % 2))[:, :, None], 3, axis=2)
+    assert grain(stripes, everywhere) == 0.0  # the smaller of the two: flat vertically
+    only_left = x < 15
+    assert grain(np.where(only_left[:, :, None], ramp, checker), only_left) == 0.0
