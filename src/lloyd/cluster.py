@@ -19,8 +19,8 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lloyd import distributed
-from lloyd._engine import choose_algorithm, labels_inertia
+from lloyd import _sparse, distributed
+from lloyd._engine import choose_algorithm
 from lloyd._engine import labels as nearest_labels
 from lloyd._kernels.reductions import all_distances
 from lloyd._options import ALGORITHMS, AUTO, INITS
@@ -33,7 +33,6 @@ from lloyd._validation import (
     check_int,
     check_random_state,
     check_weights,
-    reject_sparse,
     resolve_n_init,
 )
 from lloyd.seeding import init_centroids
@@ -78,10 +77,9 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 f"The 'verbose' parameter must be an int >= 0 or a bool, got {self.verbose!r}.")
 
     def _check_test_data(self, X):
-        reject_sparse(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C",
-                          ensure_all_finite=False)
-        return check_finite_scale(X)
+                          accept_sparse="csr", ensure_all_finite=False)
+        return _sparse.check_csr(X) if _sparse.issparse(X) else check_finite_scale(X)
 
     def _effective_n_init(self):
         init_is_array = not isinstance(self.init, str) and not callable(self.init)
@@ -133,6 +131,8 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         if distributed.is_dask_collection(X):
             return distributed.predict(self.cluster_centers_, self.n_features_in_, X)
         X = self._check_test_data(X)
+        if _sparse.issparse(X):
+            return _sparse.labels(X, self.cluster_centers_)
         return nearest_labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
 
     def transform(self, X):
@@ -152,7 +152,8 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
-
+        if _sparse.issparse(X):
+            return _sparse.distances(X, self.cluster_centers_)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         all_distances(X, self.cluster_centers_.astype(X.dtype, copy=False), out)
         return out
@@ -163,11 +164,11 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         X = self._check_test_data(X)
         sample_weight = check_weights(sample_weight, X)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        return -labels_inertia(X, sample_weight, centers)[1]
+        return -_sparse.labels_inertia(X, sample_weight, centers)[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -284,6 +285,8 @@ class KMeans(_BaseKMeans):
         """
         if distributed.is_dask_collection(X):
             return self._fit_dask(X, sample_weight)
+        if _sparse.issparse(X):
+            return self._fit_sparse(X, sample_weight)
         # A shim until lloyd.tables passes its progress bar to _fit: remove with that change.
         return self._fit(X, sample_weight)
 
@@ -291,7 +294,6 @@ class KMeans(_BaseKMeans):
         """:meth:`fit` on an in-memory X; ``progress()``, when given, is called after every
         iteration of every run (``lloyd cluster``'s progress bar)."""
         self._check_params()
-        reject_sparse(X)
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
             ensure_min_samples=1, ensure_all_finite=False,
@@ -320,6 +322,32 @@ class KMeans(_BaseKMeans):
         self.inertia_ = float(best.inertia)
         self.n_iter_ = best.n_iter
         self.algorithm_ = algorithm
+        return self
+
+    def _fit_sparse(self, X, sample_weight):
+        """:meth:`fit` on a SciPy sparse matrix (``lloyd._sparse``): no copy of a CSR X."""
+        self._check_params()
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          ensure_min_samples=1, ensure_all_finite=False)
+        X = _sparse.check_csr(X)
+        check_enough_rows(X.shape[0], self.n_clusters)
+        sample_weight = check_weights(sample_weight, X)
+        init = self.init
+        if not isinstance(init, str) and not callable(init):
+            init = check_init_array(init, X, self.n_clusters)
+        best = _sparse.fit(
+            X, sample_weight, self.n_clusters, init=init, n_init=self._effective_n_init(),
+            max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        self._warn_if_fewer_clusters(
+            int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
+        self.cluster_centers_ = best.centers
+        self._n_features_out = self.n_clusters
+        self.labels_ = best.labels
+        self.inertia_ = float(best.inertia)
+        self.n_iter_ = best.n_iter
+        self.algorithm_ = "lloyd"
         return self
 
     def _fit_dask(self, X, sample_weight):

@@ -1,0 +1,331 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""K-means on sparse rows (CSR: ``data``, ``indices``, ``indptr``), compiled ahead of time; X is
+never densified.
+
+One body serves float32 and float64 data. Assumes validated input: canonical CSR (sorted
+column indices, no duplicates, int32 indices), finite values. Rows are split into the fixed
+blocks of ``_blocks.pxd`` and per-block results are merged in block order; the clusters' sums
+are taken cluster by cluster over their rows in row order. Nothing depends on the number of
+threads. Built with ``-ffp-contract=off``: every sum rounds as written.
+"""
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport INFINITY, sqrt
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+from lloyd._kernels._blocks cimport rows_per_block
+
+ctypedef fused floating:
+    float
+    double
+
+cdef double EPS64 = 2.220446049250313e-16
+cdef double EPS32 = 1.1920928955078125e-07
+
+
+def row_norms_sq(const floating[::1] data, const int[::1] indptr, double[::1] out,
+                 int n_threads):
+    """OUT out (n,): every row's squared norm, its values squared in float64 and summed in
+    order (as scikit-learn's ``row_norms`` of a float64 CSR matrix)."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, i, p
+    cdef double s
+    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            s = s + <double> data[p] * <double> data[p]
+        out[i] = s
+
+
+def column_moments(const floating[::1] data, const int[::1] indices, Py_ssize_t n_rows,
+                   double[::1] mean, double[::1] squares):
+    """OUT mean (d,) and squares (d,): every column's mean over the n_rows rows (implicit zeros
+    included) and its sum of squared deviations from it, in float64, two passes over the
+    values (accurate where ``E[x²] − mean²`` would cancel)."""
+    cdef Py_ssize_t d = mean.shape[0], p, f
+    cdef Py_ssize_t nnz = data.shape[0]
+    cdef double diff
+    cdef long long[::1] count = np.zeros(d, dtype=np.int64)
+    with nogil:
+        for f in range(d):
+            mean[f] = 0.0
+            squares[f] = 0.0
+        for p in range(nnz):
+            mean[indices[p]] += <double> data[p]
+            count[indices[p]] += 1
+        for f in range(d):
+            mean[f] = mean[f] / n_rows
+        for p in range(nnz):
+            diff = <double> data[p] - mean[indices[p]]
+            squares[indices[p]] += diff * diff
+        for f in range(d):  # the implicit zeros
+            squares[f] += (n_rows - count[f]) * mean[f] * mean[f]
+
+
+cdef double centers_prepare(const floating[:, ::1] centers, floating* centers_t,
+                            double* centers_sq) noexcept nogil:
+    """OUT centers_t (d, k): the centres transposed, so that a row's value in column f scales
+    one contiguous row of k values; centers_sq (k,): squared norms in float64, in feature order.
+    Returns the largest squared norm."""
+    cdef Py_ssize_t k = centers.shape[0], d = centers.shape[1], j, f
+    cdef double s, top = 0.0
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            centers_t[f * k + j] = centers[j, f]
+            s = s + <double> centers[j, f] * <double> centers[j, f]
+        centers_sq[j] = s
+        top = max(top, s)
+    return top
+
+
+cdef inline double sqdist_exact(const floating[::1] data, const int[::1] indices,
+                                Py_ssize_t p0, Py_ssize_t p1, const floating* c,
+                                Py_ssize_t d) noexcept nogil:
+    """The squared distance from the sparse row (values p0..p1) to centre c, in float64
+    summed in feature order, as the dense kernels settle a near-tie."""
+    cdef double s = 0.0, diff, x
+    cdef Py_ssize_t f, p = p0
+    for f in range(d):
+        x = 0.0
+        if p < p1 and indices[p] == f:
+            x = <double> data[p]
+            p = p + 1
+        diff = x - <double> c[f]
+        s = s + diff * diff
+    return s
+
+
+cdef inline void row_scores(const floating[::1] data, const int[::1] indices, Py_ssize_t p0,
+                            Py_ssize_t p1, const floating* centers_t, Py_ssize_t k,
+                            floating* scores) noexcept nogil:
+    """OUT scores (k,): x·c for every centre, each a sum over the row's values in column order
+    (as scikit-learn's), one contiguous row of the transposed centres per value."""
+    cdef Py_ssize_t j, p
+    cdef floating v
+    cdef const floating* row
+    for j in range(k):
+        scores[j] = 0
+    for p in range(p0, p1):
+        v = data[p]
+        row = centers_t + indices[p] * k
+        for j in range(k):
+            scores[j] = scores[j] + v * row[j]
+
+
+def assign(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+           const double[::1] x_sq, const floating[:, ::1] centers, int[::1] labels,
+           Py_ssize_t n_blocks, int n_threads):
+    """Label every row with its nearest centre, exactly; returns how many labels changed.
+
+    Scores ``‖c‖² − 2 x·c`` are computed in X's dtype from the transposed centres; where
+    another centre's score is within the expansion's rounding of the best (relative to
+    ``‖x‖² + max ‖c‖²``), the candidates are re-measured directly in float64 in feature order,
+    so the labels are the float64 argmin (first centre on ties), whatever the dtype.
+
+    IN: data, indices, indptr (canonical CSR), x_sq (n,) float64 squared row norms, centers
+    (k, d) of X's dtype, n_blocks (fixed by the shape), n_threads. IN/OUT labels (n,) int32
+    (IN: the last pass's).
+    """
+    cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
+    cdef Py_ssize_t per = rows_per_block(n, n_blocks)
+    cdef floating* centers_t = <floating*> malloc(max(1, k * d) * sizeof(floating))
+    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
+    cdef floating* csq = <floating*> malloc(k * sizeof(floating))
+    cdef double eps = EPS32 if floating is float else EPS64
+    cdef double base = 4.0 * (d + 2) * EPS64  # ‖c‖²'s rounding, and its cast
+    cdef double top, window, exact, best_exact
+    cdef Py_ssize_t changed = 0, b, i, j, start, stop, label, p0, p1
+    cdef floating* scores
+    cdef floating best, s
+    cdef bint tied
+    with nogil:
+        top = centers_prepare(centers, centers_t, centers_sq)
+        for j in range(k):
+            csq[j] = <floating> centers_sq[j]
+        with parallel(num_threads=n_threads):
+            scores = <floating*> malloc(k * sizeof(floating))
+            for b in prange(n_blocks, schedule="dynamic"):
+                start = min(n, b * per)
+                stop = min(n, start + per)
+                for i in range(start, stop):
+                    p0 = indptr[i]
+                    p1 = indptr[i + 1]
+                    row_scores(data, indices, p0, p1, centers_t, k, scores)
+                    best = INFINITY
+                    label = 0
+                    for j in range(k):
+                        s = csq[j] - 2 * scores[j]
+                        scores[j] = s
+                        if s < best:
+                            best = s
+                            label = j
+                    if k > 1:
+                        window = (4.0 * (p1 - p0 + 2) * eps + base) * (x_sq[i] + top)
+                        tied = False
+                        for j in range(k):
+                            if j != label and <double> scores[j] - <double> best <= window:
+                                tied = True
+                                break
+                        if tied:
+                            best_exact = INFINITY
+                            for j in range(k):
+                                if <double> scores[j] - <double> best <= window:
+                                    exact = sqdist_exact(data, indices, p0, p1,
+                                                         &centers[j, 0], d)
+                                    if exact < best_exact:
+                                        best_exact = exact
+                                        label = j
+                    if labels[i] != label:
+                        changed += 1
+                    labels[i] = <int> label
+            free(scores)
+    free(centers_t)
+    free(centers_sq)
+    free(csq)
+    return changed
+
+
+def cluster_sums(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+                 const floating[::1] sample_weight, const int[::1] labels,
+                 double[:, ::1] sums, double[::1] weights, int n_threads):
+    """OUT sums (k, d) and weights (k,), float64: each cluster's weighted sum of its rows and
+    its total weight, taken cluster by cluster over its rows in row order (a stable counting
+    sort of the labels), so that no per-thread partial sums exist and the result does not
+    depend on the number of threads."""
+    cdef Py_ssize_t n = labels.shape[0], k = sums.shape[0], d = sums.shape[1]
+    cdef Py_ssize_t[::1] first = np.zeros(k + 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] order = np.empty(max(1, n), dtype=np.intp)
+    cdef Py_ssize_t[::1] fill = np.empty(k, dtype=np.intp)
+    cdef Py_ssize_t i, j, t, p, f
+    cdef double w, total
+    with nogil:
+        for i in range(n):
+            first[labels[i] + 1] += 1
+        for j in range(k):
+            first[j + 1] += first[j]
+            fill[j] = first[j]
+        for i in range(n):
+            order[fill[labels[i]]] = i
+            fill[labels[i]] += 1
+        for j in prange(k, num_threads=n_threads, schedule="dynamic"):
+            for f in range(d):
+                sums[j, f] = 0.0
+            total = 0.0
+            for t in range(first[j], first[j + 1]):
+                i = order[t]
+                w = sample_weight[i]
+                total = total + w
+                for p in range(indptr[i], indptr[i + 1]):
+                    sums[j, indices[p]] += w * <double> data[p]
+            weights[j] = total
+
+
+def assigned_sq_distances(const floating[::1] data, const int[::1] indices,
+                          const int[::1] indptr, const floating[::1] sample_weight,
+                          const floating[:, ::1] centers, const int[::1] labels,
+                          double[::1] out, double[::1] block_inertia, int n_threads):
+    """OUT out (n,) (or (0,): not kept): every row's squared distance to its centre,
+    ``Σ_nnz ((x − c)² − c²) + ‖c‖²`` in float64 (scikit-learn's sparse inertia), at least 0;
+    block_inertia (B,): each fixed block's weighted sum of them, to be added in order."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
+    cdef Py_ssize_t n_blocks = block_inertia.shape[0], per = rows_per_block(n, n_blocks)
+    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
+    cdef Py_ssize_t b, i, j, p, f, start, stop
+    cdef double s, c, diff, acc
+    cdef bint keep = out.shape[0] > 0
+    with nogil:
+        for j in range(k):
+            s = 0.0
+            for f in range(d):
+                s = s + <double> centers[j, f] * <double> centers[j, f]
+            centers_sq[j] = s
+        for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic"):
+            start = min(n, b * per)
+            stop = min(n, start + per)
+            acc = 0.0
+            for i in range(start, stop):
+                j = labels[i]
+                s = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    c = centers[j, indices[p]]
+                    diff = <double> data[p] - c
+                    s = s + (diff * diff - c * c)
+                s = max(0.0, s + centers_sq[j])
+                if keep:
+                    out[i] = s
+                acc = acc + s * <double> sample_weight[i]
+            block_inertia[b] = acc
+    free(centers_sq)
+
+
+def all_distances(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+                  const double[::1] x_sq, const floating[:, ::1] centers,
+                  floating[:, ::1] out, bint squared, int n_threads):
+    """OUT out (n, k): every row's distance to every centre (squared when ``squared``),
+    ``‖x‖² − 2 x·c + ‖c‖²`` in float64, at least 0 (what scikit-learn's ``transform`` computes
+    on sparse input)."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
+    cdef double* centers_t = <double*> malloc(max(1, k * d) * sizeof(double))
+    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
+    cdef Py_ssize_t i, j, p, f
+    cdef double* dots
+    cdef double v, s
+    cdef const double* row
+    with nogil:
+        for j in range(k):
+            s = 0.0
+            for f in range(d):
+                centers_t[f * k + j] = centers[j, f]
+                s = s + <double> centers[j, f] * <double> centers[j, f]
+            centers_sq[j] = s
+        with parallel(num_threads=n_threads):
+            dots = <double*> malloc(k * sizeof(double))
+            for i in prange(n, schedule="static"):
+                for j in range(k):
+                    dots[j] = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    v = data[p]
+                    row = centers_t + indices[p] * k
+                    for j in range(k):
+                        dots[j] = dots[j] + v * row[j]
+                for j in range(k):
+                    s = max(0.0, x_sq[i] - 2.0 * dots[j] + centers_sq[j])
+                    out[i, j] = <floating> (s if squared else sqrt(s))
+            free(dots)
+    free(centers_t)
+    free(centers_sq)
+
+
+def candidate_sq_distances(const floating[::1] data, const int[::1] indices,
+                           const int[::1] indptr, const double[::1] x_sq,
+                           const double[:, ::1] candidates_t, const double[::1] candidates_sq,
+                           floating[:, ::1] out, int n_threads):
+    """OUT out (t, n): k-means++'s squared distances from every row to each of t candidate
+    centres, as scikit-learn's ``_euclidean_distances`` computes them for sparse rows: the
+    products summed in float64 over the row's values in column order,
+    ``(−2 x·c + ‖c‖²) + ‖x‖²``, rounded to X's dtype, at least 0.
+
+    IN: candidates_t (d, t) float64, the candidates transposed; candidates_sq (t,) float64;
+    x_sq (n,) float64."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, t = candidates_t.shape[1], i, c, p
+    cdef double* dots
+    cdef double v
+    cdef floating s
+    cdef const double* row
+    with nogil, parallel(num_threads=n_threads):
+        dots = <double*> malloc(max(1, t) * sizeof(double))
+        for i in prange(n, schedule="static"):
+            for c in range(t):
+                dots[c] = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                v = data[p]
+                row = &candidates_t[indices[p], 0]
+                for c in range(t):
+                    dots[c] = dots[c] + v * row[c]
+            for c in range(t):
+                s = <floating> ((-2.0 * dots[c] + candidates_sq[c]) + x_sq[i])
+                out[c, i] = s if s > 0 else 0
+        free(dots)
