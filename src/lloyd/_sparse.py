@@ -47,26 +47,39 @@ def check_csr(X, *, name: str = "X"):
     indices; else X itself. Raises a clear ValueError for NaN, infinity or values so large
     that squared distances would overflow.
 
-    Expects what ``validate_data(..., accept_sparse="csr")`` returns: a sparse matrix of a float
-    dtype (scikit-learn converts COO, LIL and the other formats to CSR, and integers to float64).
+    Any SciPy format is accepted (COO, LIL and the rest are converted, as scikit-learn's
+    ``check_array(accept_sparse="csr")`` converts them); integers and other dtypes become
+    float64, float32 is kept. The estimators pass what ``validate_data`` returned (no copy).
     """
+    from sklearn.utils import check_array
+
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                    ensure_all_finite=False, input_name=name)
+    if X.nnz > INT32_MAX or X.shape[1] > INT32_MAX:
+        raise ValueError(
+            f"{name} has {X.nnz} stored values and {X.shape[1]} columns: lloyd's sparse "
+            "kernels index them with 32-bit integers (at most 2**31 - 1). Split X into "
+            "smaller pieces, e.g. fit MiniBatchKMeans with partial_fit.")
+    X = _kernel_csr(X)
+    if X.nnz:
+        check_finite_scale(X.data.reshape(1, -1), name=name, n_features=X.shape[1])
+    return X
+
+
+def _kernel_csr(X):
+    """X as the kernels read it: CSR with int32 indices, sorted, without duplicates (summed,
+    as every SciPy operation reads them); X itself when it is already so, else a new matrix
+    (the caller's is never reordered). Assumes at most 2**31 - 1 values and columns."""
     if X.format != "csr":  # CSC and the rest: one conversion, as scikit-learn makes
         X = X.tocsr()
     if X.indices.dtype != np.int32 or X.indptr.dtype != np.int32:
-        if X.nnz > INT32_MAX or X.shape[1] > INT32_MAX:
-            raise ValueError(
-                f"{name} has {X.nnz} stored values and {X.shape[1]} columns: lloyd's sparse "
-                "kernels index them with 32-bit integers (at most 2**31 - 1). Split X into "
-                "smaller pieces, e.g. fit MiniBatchKMeans with partial_fit.")
         X = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
                           shape=X.shape)
     if not X.has_canonical_format:
-        X = X.copy()  # never reorder the caller's matrix
+        X = X.copy()
         X.sum_duplicates()  # sorts the indices too
     if not X.data.flags.c_contiguous:
         X.data = np.ascontiguousarray(X.data)
-    if X.nnz:
-        check_finite_scale(X.data.reshape(1, -1), name=name, n_features=X.shape[1])
     return X
 
 
@@ -91,7 +104,7 @@ class SparseRows:
 
     def take(self, indices):
         """Rows ``indices`` as a new CSR matrix."""
-        return self.X[indices]
+        return _kernel_csr(self.X[indices])
 
     def chunks(self):
         """(first row, rows) pieces covering X in order: here, all of it at once."""
