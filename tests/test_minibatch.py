@@ -291,8 +291,10 @@ def test_bad_parameters(params, pattern):
 def test_bad_input():
     from scipy import sparse
 
-    with pytest.raises(TypeError, match="does not support sparse input yet"):
-        MiniBatchKMeans(2).fit(sparse.csr_matrix(X_OK))
+    X = sparse.csr_matrix(X_OK)
+    X.data[0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        MiniBatchKMeans(2).fit(X)
     with pytest.raises(ValueError, match="sample_weight has 3 values but X has 10 rows"):
         MiniBatchKMeans(2).fit(X_OK, sample_weight=np.ones(3))
     with pytest.raises(ValueError, match="Input X contains NaN"):

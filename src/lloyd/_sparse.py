@@ -2,10 +2,13 @@
 k-means on it — greedy k-means++, Lloyd's runs, labels, inertia, distances, mini-batch steps —
 on the compiled kernels of ``lloyd._kernels.sparse``, which never densify X.
 
+From the same centres the labels are scikit-learn's: float64 rows are scored exactly as its
+sparse Lloyd pass scores them (``‖c‖² − 2 x·c``, the same sums in the same order), float32 rows
+in float32 with near-ties re-scored in float64, so that their labels are the float64 answer.
+
 The estimators validate at the boundary with :func:`check_csr`; everything else here assumes a
 validated matrix: canonical CSR (sorted column indices, no duplicates), int32 indices, float32
-or float64 finite values. As in scikit-learn, sparse X is not centred (that would densify it):
-its distances are computed as ``‖x‖² − 2 x·c + ‖c‖²``, with near-ties re-measured exactly.
+or float64 finite values. As in scikit-learn, sparse X is not centred (that would densify it).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import scipy.sparse as sp
 
 from lloyd._engine import (
     Run,
-    farthest,
     is_same_clustering,
     iterate,
     keep_no_bounds,
@@ -129,10 +131,18 @@ def tolerance(X, tol):
 # ---------------------------------------------------------------------- labels, inertia
 
 
+def _centers_sq(centers):
+    """The centres' squared norms in float64 as scikit-learn's ``row_norms`` takes them
+    (numpy's einsum), so that scores and distances are its own bit for bit."""
+    c = centers.astype(np.float64, copy=False)
+    return np.einsum("ij,ij->i", c, c)
+
+
 def _assign(X, x_sq, centers, labels):
     n = X.shape[0]
-    return kernels.assign(X.data, X.indices, X.indptr, x_sq, centers, labels,
-                          layout.n_blocks(n, 1, 1), kernel_threads(X.nnz * centers.shape[0]))
+    return kernels.assign(X.data, X.indices, X.indptr, x_sq, centers, _centers_sq(centers),
+                          labels, layout.n_blocks(n, 1, 1),
+                          kernel_threads(X.nnz * centers.shape[0]))
 
 
 def _inertia(X, sample_weight, centers, labels, distances=None):
@@ -140,8 +150,9 @@ def _inertia(X, sample_weight, centers, labels, distances=None):
     every row's squared distance to its centre."""
     block_inertia = np.empty(layout.n_blocks(X.shape[0], 1, 1))
     out = np.empty(0) if distances is None else distances
-    kernels.assigned_sq_distances(X.data, X.indices, X.indptr, sample_weight, centers, labels,
-                                  out, block_inertia, kernel_threads(X.nnz))
+    kernels.assigned_sq_distances(X.data, X.indices, X.indptr, sample_weight, centers,
+                                  _centers_sq(centers), labels, out, block_inertia,
+                                  kernel_threads(X.nnz))
     return float(np.cumsum(block_inertia)[-1])  # in block order
 
 
@@ -164,8 +175,9 @@ def labels_inertia(X, sample_weight, centers):
 def distances(X, centers):
     """Distances (n, k) in X's dtype from every row of validated sparse X to every centre."""
     out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
-    kernels.all_distances(X.data, X.indices, X.indptr, _row_norms(X),
-                          np.ascontiguousarray(centers, dtype=X.dtype), out, False,
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    kernels.all_distances(X.data, X.indices, X.indptr, _row_norms(X), centers,
+                          _centers_sq(centers), out, False,
                           kernel_threads(X.nnz * centers.shape[0]))
     return out
 
@@ -266,6 +278,15 @@ def fit(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, max_iter=30
     return best
 
 
+def _farthest(distances, m):
+    """The rows scikit-learn's sparse relocation picks for ``m`` empty clusters (its
+    ``argpartition``, whose order among equal distances is its own: normalised text rows far
+    from every centre are often exactly as far as each other), keeping only those away from
+    their centre, as ``_engine.farthest`` does (a row on its centre would be emptied again)."""
+    order = np.argpartition(distances, -m)[:-m - 1:-1]
+    return order[distances[order] > 0]
+
+
 def lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose=0, progress=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated sparse X (``x_sq``: its
     squared row norms, float64). Each iteration is one exact assignment pass and one pass that
@@ -286,7 +307,7 @@ def lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose=0, pr
     def relocate(centers, sums, weights, empty):
         row_distances = np.empty(n)
         _inertia(X, sample_weight, centers, labels_run, row_distances)
-        far = farthest(row_distances, empty.size)
+        far = _farthest(row_distances, empty.size)
         move_to_empty(sums, weights, empty,
                       ((_rows_dense(X, [row])[0], float(sample_weight[row]), labels_run[row])
                        for row in far))

@@ -98,40 +98,27 @@ def column_moments(const floating[::1] data, const int[::1] indices, Py_ssize_t 
             squares[f] += (n_rows - count[f]) * mean[f] * mean[f]
 
 
-cdef double centers_prepare(const floating[:, ::1] centers, floating* centers_t,
-                            Py_ssize_t k_padded, double* centers_sq) noexcept nogil:
+cdef void centers_prepare(const floating[:, ::1] centers, floating* centers_t,
+                          Py_ssize_t k_padded) noexcept nogil:
     """OUT centers_t (d, k_padded): the centres transposed, so that a row's value in column f
-    scales one contiguous row of centres, padded with zeros; centers_sq (k,): squared norms in
-    float64, in feature order. Returns the largest squared norm."""
+    scales one contiguous row of centres, padded with zeros."""
     cdef Py_ssize_t k = centers.shape[0], d = centers.shape[1], j, f
-    cdef double s, top = 0.0
     for f in range(d):
+        for j in range(k):
+            centers_t[f * k_padded + j] = centers[j, f]
         for j in range(k, k_padded):
             centers_t[f * k_padded + j] = 0
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            centers_t[f * k_padded + j] = centers[j, f]
-            s = s + <double> centers[j, f] * <double> centers[j, f]
-        centers_sq[j] = s
-        top = max(top, s)
-    return top
 
 
-cdef inline double sqdist_sparse(const floating[::1] data, const int[::1] indices,
-                                 Py_ssize_t p0, Py_ssize_t p1, const floating* c,
-                                 double c_sq) noexcept nogil:
-    """The squared distance from the sparse row (values p0..p1) to centre c of squared norm
-    c_sq, in float64: ``Σ_nnz ((x − c)² − c²) + ‖c‖²`` (scikit-learn's sparse inertia), in
-    O(nnz). Settles near-ties: for float32 data it is the float64 measure; for rows that share
-    no column with two centres it compares their norms alone, as the exact distances do."""
-    cdef double s = 0.0, diff, cf
+cdef inline double score64(const floating[::1] data, const int[::1] indices, Py_ssize_t p0,
+                           Py_ssize_t p1, const floating* c, double c_sq) noexcept nogil:
+    """``‖c‖² − 2 x·c`` in float64 for the sparse row (values p0..p1), the products summed in
+    column order: scikit-learn's score for float64 data, in O(nnz)."""
+    cdef double dot = 0.0
     cdef Py_ssize_t p
     for p in range(p0, p1):
-        cf = <double> c[indices[p]]
-        diff = <double> data[p] - cf
-        s = s + (diff * diff - cf * cf)
-    return s + c_sq
+        dot = dot + <double> data[p] * <double> c[indices[p]]
+    return c_sq - 2 * dot
 
 
 cdef inline void row_scores(const floating[::1] data, const int[::1] indices, Py_ssize_t p0,
@@ -159,38 +146,36 @@ cdef inline void row_scores(const floating[::1] data, const int[::1] indices, Py
 
 
 def assign(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
-           const double[::1] x_sq, const floating[:, ::1] centers, int[::1] labels,
-           Py_ssize_t n_blocks, int n_threads):
-    """Label every row with its nearest centre, exactly; returns how many labels changed.
+           const double[::1] x_sq, const floating[:, ::1] centers,
+           const double[::1] centers_sq, int[::1] labels, Py_ssize_t n_blocks, int n_threads):
+    """Label every row with its nearest centre; returns how many labels changed.
 
-    Scores ``‖c‖² − 2 x·c`` are computed in X's dtype from the transposed centres (the products
-    summed in column order, as scikit-learn sums them); where another centre's score is within
-    the expansion's rounding of the best (relative to ``‖x‖² + max ‖c‖²``), the candidates are
-    re-measured in float64 (``sqdist_sparse``, O(nnz) each: a row that shares no column with
-    many centres ties with all of them), so the labels are the float64 argmin (first centre on
-    ties), whatever the dtype.
+    The labels are the argmin (first centre on ties) of scikit-learn's float64 score
+    ``‖c‖² − 2 x·c``, the products summed in column order, ‖c‖² given (numpy's einsum, as
+    scikit-learn's ``row_norms``). float64 data is scored so directly, from the transposed
+    centres, bit for bit as scikit-learn scores it. float32 data is scored in float32 (twice
+    the lanes); where another centre's score is within float32's rounding of the best
+    (relative to ``‖x‖² + max ‖c‖²``), those centres are re-scored in float64, O(nnz) each.
 
     IN: data, indices, indptr (canonical CSR), x_sq (n,) float64 squared row norms, centers
-    (k, d) of X's dtype, n_blocks (fixed by the shape), n_threads. IN/OUT labels (n,) int32
-    (IN: the last pass's).
+    (k, d) of X's dtype, centers_sq (k,) float64, n_blocks (fixed by the shape), n_threads.
+    IN/OUT labels (n,) int32 (IN: the last pass's).
     """
     cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
     cdef Py_ssize_t per = rows_per_block(n, n_blocks)
     cdef Py_ssize_t k_padded = (k + PAD - 1) // PAD * PAD
     cdef floating* centers_t = <floating*> malloc(max(1, k_padded * d) * sizeof(floating))
-    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
     cdef floating* csq = <floating*> malloc(k * sizeof(floating))
-    cdef double eps = EPS32 if floating is float else EPS64
-    cdef double base = 4.0 * (d + 2) * EPS64  # ‖c‖²'s rounding, and its cast
-    cdef double top, window, exact, best_exact
+    cdef double top = 0.0, window, exact, best_exact
     cdef Py_ssize_t changed = 0, b, i, j, start, stop, label, p0, p1
     cdef floating* scores
     cdef floating best, s
     cdef bint tied
     with nogil:
-        top = centers_prepare(centers, centers_t, k_padded, centers_sq)
+        centers_prepare(centers, centers_t, k_padded)
         for j in range(k):
             csq[j] = <floating> centers_sq[j]
+            top = max(top, centers_sq[j])
         with parallel(num_threads=n_threads):
             scores = <floating*> malloc(k_padded * sizeof(floating))
             for b in prange(n_blocks, schedule="dynamic"):
@@ -208,8 +193,10 @@ def assign(const floating[::1] data, const int[::1] indices, const int[::1] indp
                         if s < best:
                             best = s
                             label = j
-                    if k > 1:
-                        window = (4.0 * (p1 - p0 + 2) * eps + base) * (x_sq[i] + top)
+                    if floating is float and k > 1:
+                        # Bounds twice the distance between a float32 and a float64 score:
+                        # the rounding of nnz products and sums, of ‖c‖² and of the difference.
+                        window = 4.0 * (p1 - p0 + 2) * EPS32 * (x_sq[i] + top)
                         tied = False
                         for j in range(k):
                             if j != label and <double> scores[j] - <double> best <= window:
@@ -219,8 +206,8 @@ def assign(const floating[::1] data, const int[::1] indices, const int[::1] indp
                             best_exact = INFINITY
                             for j in range(k):
                                 if <double> scores[j] - <double> best <= window:
-                                    exact = sqdist_sparse(data, indices, p0, p1,
-                                                          &centers[j, 0], centers_sq[j])
+                                    exact = score64(data, indices, p0, p1, &centers[j, 0],
+                                                    centers_sq[j])
                                     if exact < best_exact:
                                         best_exact = exact
                                         label = j
@@ -229,7 +216,6 @@ def assign(const floating[::1] data, const int[::1] indices, const int[::1] indp
                     labels[i] = <int> label
             free(scores)
     free(centers_t)
-    free(centers_sq)
     free(csq)
     return changed
 
@@ -271,23 +257,19 @@ def cluster_sums(const floating[::1] data, const int[::1] indices, const int[::1
 
 def assigned_sq_distances(const floating[::1] data, const int[::1] indices,
                           const int[::1] indptr, const floating[::1] sample_weight,
-                          const floating[:, ::1] centers, const int[::1] labels,
-                          double[::1] out, double[::1] block_inertia, int n_threads):
+                          const floating[:, ::1] centers, const double[::1] centers_sq,
+                          const int[::1] labels, double[::1] out, double[::1] block_inertia,
+                          int n_threads):
     """OUT out (n,) (or (0,): not kept): every row's squared distance to its centre,
-    ``Σ_nnz ((x − c)² − c²) + ‖c‖²`` in float64 (scikit-learn's sparse inertia), at least 0;
-    block_inertia (B,): each fixed block's weighted sum of them, to be added in order."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
+    ``Σ_nnz ((x − c)² − c²) + ‖c‖²`` in float64 (scikit-learn's sparse inertia and empty-cluster
+    distances; ‖c‖² given, (k,) float64), at least 0; block_inertia (B,): each fixed block's
+    weighted sum of them, to be added in order."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1
     cdef Py_ssize_t n_blocks = block_inertia.shape[0], per = rows_per_block(n, n_blocks)
-    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
-    cdef Py_ssize_t b, i, j, p, f, start, stop
+    cdef Py_ssize_t b, i, j, p, start, stop
     cdef double s, c, diff, acc
     cdef bint keep = out.shape[0] > 0
     with nogil:
-        for j in range(k):
-            s = 0.0
-            for f in range(d):
-                s = s + <double> centers[j, f] * <double> centers[j, f]
-            centers_sq[j] = s
         for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic"):
             start = min(n, b * per)
             stop = min(n, start + per)
@@ -304,45 +286,40 @@ def assigned_sq_distances(const floating[::1] data, const int[::1] indices,
                     out[i] = s
                 acc = acc + s * <double> sample_weight[i]
             block_inertia[b] = acc
-    free(centers_sq)
 
 
 def all_distances(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
                   const double[::1] x_sq, const floating[:, ::1] centers,
-                  floating[:, ::1] out, bint squared, int n_threads):
-    """OUT out (n, k): every row's distance to every centre (squared when ``squared``),
-    ``‖x‖² − 2 x·c + ‖c‖²`` in float64, at least 0 (what scikit-learn's ``transform`` computes
-    on sparse input)."""
+                  const double[::1] centers_sq, floating[:, ::1] out, bint squared,
+                  int n_threads):
+    """OUT out (n, k): every row's distance to every centre (squared when ``squared``), as
+    scikit-learn's ``euclidean_distances`` computes it for sparse rows: the products summed in
+    float64 in column order, ``(−2 x·c + ‖x‖²) + ‖c‖²``, at least 0, rounded to X's dtype.
+    IN: x_sq (n,), centers_sq (k,), float64."""
     cdef Py_ssize_t n = indptr.shape[0] - 1, k = centers.shape[0], d = centers.shape[1]
-    cdef double* centers_t = <double*> malloc(max(1, k * d) * sizeof(double))
-    cdef double* centers_sq = <double*> malloc(k * sizeof(double))
+    cdef Py_ssize_t k_padded = (k + PAD - 1) // PAD * PAD
+    cdef double* centers_t = <double*> malloc(max(1, k_padded * d) * sizeof(double))
     cdef Py_ssize_t i, j, p, f
     cdef double* dots
     cdef double v, s
-    cdef const double* row
     with nogil:
-        for j in range(k):
-            s = 0.0
-            for f in range(d):
-                centers_t[f * k + j] = centers[j, f]
-                s = s + <double> centers[j, f] * <double> centers[j, f]
-            centers_sq[j] = s
+        for f in range(d):
+            for j in range(k):
+                centers_t[f * k_padded + j] = centers[j, f]
+            for j in range(k, k_padded):
+                centers_t[f * k_padded + j] = 0.0
         with parallel(num_threads=n_threads):
-            dots = <double*> malloc(k * sizeof(double))
+            dots = <double*> malloc(k_padded * sizeof(double))
             for i in prange(n, schedule="static"):
-                for j in range(k):
+                for j in range(k_padded):
                     dots[j] = 0.0
                 for p in range(indptr[i], indptr[i + 1]):
-                    v = data[p]
-                    row = centers_t + indices[p] * k
-                    for j in range(k):
-                        dots[j] = dots[j] + v * row[j]
+                    axpy1_d(dots, centers_t + indices[p] * k_padded, data[p], k_padded)
                 for j in range(k):
-                    s = max(0.0, x_sq[i] - 2.0 * dots[j] + centers_sq[j])
+                    s = max(0.0, (-2.0 * dots[j] + x_sq[i]) + centers_sq[j])
                     out[i, j] = <floating> (s if squared else sqrt(s))
             free(dots)
     free(centers_t)
-    free(centers_sq)
 
 
 def candidate_sq_distances(const floating[::1] data, const int[::1] indices,
