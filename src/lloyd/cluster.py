@@ -121,7 +121,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -140,7 +140,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -211,7 +211,8 @@ class KMeans(_BaseKMeans):
         upper and one lower bound per row (n memory), and wins at low dimension; 'yinyang'
         keeps one lower bound per group of about ten centres (n × k / 10 memory), for many
         clusters. 'auto' chooses from the shape of the data (:func:`choose_algorithm`). All
-        give the same result from the same start.
+        give the same result from the same start. On sparse X every choice runs the sparse
+        Lloyd pass (``algorithm_`` is then 'lloyd'), with the same result (see Notes).
 
     Attributes
     ----------
@@ -230,6 +231,14 @@ class KMeans(_BaseKMeans):
     Empty clusters are moved to the rows farthest from their current centres, as scikit-learn
     does, so no centre is ever NaN. Sums are accumulated in float64 over fixed blocks merged in
     order: the result does not depend on the number of threads.
+
+    Sparse X (SciPy CSR; CSC and other formats are converted to CSR once, as scikit-learn
+    does) is never densified nor centred; from the same start its labels and centres are
+    scikit-learn's (float64 rows are scored as its sparse pass scores them, float32 rows in
+    float32 with near-ties re-scored in float64). Elkan's, Hamerly's and Yinyang's bounds
+    skip almost nothing on text-like data (its distances to the centres are all close to
+    ‖x‖² + ‖c‖²), so their sparse versions would only add memory: every algorithm runs the
+    sparse Lloyd pass, without a warning, as its result is the same.
 
     Examples
     --------
@@ -273,8 +282,9 @@ class KMeans(_BaseKMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float64 and float32 are kept; other numeric types are converted to float64.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 and float32 are kept; other numeric types are converted to float64. A
+            sparse matrix is converted to CSR once (no copy when it already is one).
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; None means all ones.
