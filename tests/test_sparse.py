@@ -150,8 +150,8 @@ def test_near_ties_go_to_the_first_centre():
 
 def test_k_means_function_and_n_init():
     X = tfidf_like(seed=8)
-    centers, labels, inertia, n_iter = lloyd.k_means(X, 5, random_state=0, n_init=3,
-                                                     return_n_iter=True)
+    _, labels, inertia, n_iter = lloyd.k_means(X, 5, random_state=0, n_init=3,
+                                               return_n_iter=True)
     theirs = skc.k_means(X, 5, random_state=0, n_init=3, return_n_iter=True)
     np.testing.assert_array_equal(labels, theirs[1])
     assert inertia == pytest.approx(theirs[2], rel=1e-12)

@@ -27,6 +27,7 @@ from lloyd._engine import (
 from lloyd._engine import labels_inertia as dense_labels_inertia
 from lloyd._kernels import layout
 from lloyd._kernels import sparse as kernels
+from lloyd._rows import ArrayRows
 from lloyd._threads import kernel_threads
 from lloyd._validation import check_finite_scale, check_init_array, check_random_state
 
@@ -96,21 +97,12 @@ def _rows_dense(X, rows):
     return np.ascontiguousarray(X[rows].toarray())
 
 
-class SparseRows:
+class SparseRows(ArrayRows):
     """The row source (``lloyd._rows.RowSource``) of a validated CSR matrix in memory."""
 
-    def __init__(self, X):
-        self.X = X
-        self.shape = X.shape
-        self.dtype = X.dtype
-
     def take(self, indices):
-        """Rows ``indices`` as a new CSR matrix."""
+        """Rows ``indices`` as a new CSR matrix, as the kernels read it."""
         return _kernel_csr(self.X[indices])
-
-    def chunks(self):
-        """(first row, rows) pieces covering X in order: here, all of it at once."""
-        yield 0, self.X
 
     def tolerance(self, tol):
         """``tol`` times the mean variance of the features."""

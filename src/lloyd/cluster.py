@@ -326,6 +326,10 @@ class KMeans(_BaseKMeans):
         )
         self._warn_if_fewer_clusters(
             int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
+        return self._keep(best, algorithm)
+
+    def _keep(self, best, algorithm):
+        """Store the kept run (a ``_engine.Run``) and the algorithm that made it."""
         self.cluster_centers_ = best.centers
         self._n_features_out = self.n_clusters
         self.labels_ = best.labels
@@ -352,13 +356,7 @@ class KMeans(_BaseKMeans):
         )
         self._warn_if_fewer_clusters(
             int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
-        self.cluster_centers_ = best.centers
-        self._n_features_out = self.n_clusters
-        self.labels_ = best.labels
-        self.inertia_ = float(best.inertia)
-        self.n_iter_ = best.n_iter
-        self.algorithm_ = "lloyd"
-        return self
+        return self._keep(best, "lloyd")
 
     def _fit_dask(self, X, sample_weight):
         """:meth:`fit` on a Dask array or DataFrame (``lloyd.distributed``)."""

@@ -246,8 +246,7 @@ class MiniBatchKMeans(_BaseKMeans):
         check_enough_rows(n_samples, self.n_clusters)
         # What validate_data sets, for sources it never saw (it set the same from fit).
         self.n_features_in_ = n_features
-        if not isinstance(rows, (ArrayRows, _sparse.SparseRows)) and hasattr(
-                self, "feature_names_in_"):
+        if not isinstance(rows, ArrayRows) and hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         random_state = check_random_state(self.random_state)
         batch_size = min(self.batch_size, n_samples)
@@ -408,9 +407,10 @@ def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random
                      random_reassign, reassignment_ratio, verbose):
     """One step on validated batch X: assign, move the centres, maybe reassign small ones.
 
-    IN: X (b, d) dense or sparse (CSR), sample_weight (b,), centers (k, d). IN/OUT: weight_sums (k,) float64.
-    OUT: centers_new (k, d) (may be ``centers`` itself). Returns the batch's inertia with the
-    centres before the step. Runs with BLAS pinned to one thread (the caller's job).
+    IN: X (b, d) dense or sparse (CSR), sample_weight (b,), centers (k, d). IN/OUT:
+    weight_sums (k,) float64. OUT: centers_new (k, d) (may be ``centers`` itself). Returns the
+    batch's inertia with the centres before the step. Runs with BLAS pinned to one thread (the
+    caller's job).
     """
     from lloyd._kernels import minibatch as kernels
     from lloyd._kernels.lloyd import lloyd_pass
