@@ -77,8 +77,9 @@ def blas_info():
 
 
 def libraries(with_onedal):
-    import lloyd
     from sklearn.cluster import KMeans as SklearnKMeans
+
+    import lloyd
 
     libs = {"lloyd": lloyd.KMeans, "scikit-learn": SklearnKMeans}
     if with_onedal:
@@ -134,8 +135,9 @@ def main(argv=None):
     parser.add_argument("--no-onedal", action="store_true")
     args = parser.parse_args(argv)
 
-    import lloyd
     import sklearn
+
+    import lloyd
 
     print(f"# bench_sparse: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, lloyd "
           f"{lloyd.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
