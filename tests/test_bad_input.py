@@ -74,7 +74,8 @@ CASES = [
     ("-inf", lambda: fit()(with_nan(-np.inf, (0, 0))), ValueError, r"Input X contains infinity"),
     ("all rows identical", lambda: fit()(np.ones((10, 3))), ConvergenceWarning, r"Number of distinct clusters \(1\) found smaller than n_clusters \(3\)"),
     ("fewer distinct rows than k", lambda: fit()(np.repeat(X[:2], 5, axis=0)), ConvergenceWarning, r"Number of distinct clusters \(2\)"),
-    ("sparse", lambda: fit()(__import__("scipy.sparse").sparse.csr_matrix(X)), TypeError, r"does not support sparse input yet"),
+    ("sparse COO", lambda: fit()(__import__("scipy.sparse").sparse.coo_matrix(X)), None, ""),
+    ("sparse with NaN", lambda: fit()(__import__("scipy.sparse").sparse.csr_matrix(with_nan(np.nan))), ValueError, r"Input X contains NaN"),
     # ---- n_clusters and friends
     ("k = 0", lambda: fit(n_clusters=0)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got 0"),
     ("k negative", lambda: fit(n_clusters=-2)(), ValueError, r"'n_clusters' parameter must be an int >= 1, got -2"),

@@ -681,11 +681,13 @@ def test_bad_sample_weight():
         KMeans(2).fit(X_OK, sample_weight=np.full(10, np.nan))
 
 
-def test_sparse_input_is_a_clear_type_error():
+def test_sparse_input_with_nan_is_a_clear_error():
     from scipy import sparse
 
-    with pytest.raises(TypeError, match="does not support sparse input yet"):
-        KMeans(2).fit(sparse.csr_matrix(X_OK))
+    X = sparse.csr_matrix(X_OK)
+    X.data[0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        KMeans(2).fit(X)
 
 
 def test_predict_with_other_features_and_before_fit():

@@ -35,15 +35,6 @@ def check_int(value, name, minimum, extra=""):
         )
 
 
-def reject_sparse(X):
-    """Raise a TypeError for a SciPy sparse matrix, which the estimators do not support yet."""
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
-        raise TypeError(
-            "lloyd.KMeans does not support sparse input yet; convert it with X.toarray() if it "
-            "fits in memory."
-        )
-
-
 def check_enough_rows(n_samples: int, n_clusters: int) -> None:
     """The estimators' rule, in scikit-learn's words: no more clusters than rows."""
     if n_samples < n_clusters:
@@ -136,9 +127,11 @@ def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool
 
 
 
-def check_finite_scale(X, *, name: str = "X"):
+def check_finite_scale(X, *, name: str = "X", n_features=None):
     """Return X (a validated 2-D float array) if every value is finite and small enough that
     squared distances between its rows cannot overflow its dtype; else raise a ValueError.
+    ``n_features``, when given, is the width of the rows X's values belong to (a sparse
+    matrix's stored values, passed as one row).
 
     Squared distances are at most ``4·d·max|x|²`` (centres are averages of rows), so values
     up to ``√(max / 4d)`` are safe: about 10¹⁵³ in float64 and 10¹⁸ in float32 at d = 10.
@@ -157,21 +150,23 @@ def check_finite_scale(X, *, name: str = "X"):
                if kind == "NaN" else "drop those rows or clip the values first")
         raise ValueError(f"Input {name} contains {kind}: k-means needs a finite number in every "
                          f"cell; {fix}.")
-    limit = overflow_limit(X)
+    n_features = X.shape[1] if n_features is None else n_features
+    limit = overflow_limit(X, n_features)
     if largest > limit:
         also = " or pass it as float64" if X.dtype == np.float32 else ""
         raise ValueError(
             f"Input {name} has values as large as {largest:.3g}: squared distances between "
-            f"rows of {X.shape[1]} features could overflow {X.dtype} (safe up to {limit:.3g}). "
+            f"rows of {n_features} features could overflow {X.dtype} (safe up to {limit:.3g}). "
             f"Rescale {name}, e.g. divide it by {largest:.3g}{also}."
         )
     return X
 
 
-def overflow_limit(X) -> float:
+def overflow_limit(X, n_features=None) -> float:
     """The largest magnitude X's values may have for k-means in X's dtype (see
-    :func:`check_finite_scale`)."""
-    return float(np.sqrt(np.finfo(X.dtype).max / (4.0 * X.shape[1])))
+    :func:`check_finite_scale`), for rows of ``n_features`` values (None: X's width)."""
+    n_features = X.shape[1] if n_features is None else n_features
+    return float(np.sqrt(np.finfo(X.dtype).max / (4.0 * n_features)))
 
 
 def check_n_clusters(K, n_samples: int, *, name: str = "K") -> int:

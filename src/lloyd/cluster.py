@@ -19,8 +19,8 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lloyd import distributed
-from lloyd._engine import choose_algorithm, labels_inertia
+from lloyd import _sparse, distributed
+from lloyd._engine import choose_algorithm
 from lloyd._engine import labels as nearest_labels
 from lloyd._kernels.reductions import all_distances
 from lloyd._options import ALGORITHMS, AUTO, INITS
@@ -33,7 +33,6 @@ from lloyd._validation import (
     check_int,
     check_random_state,
     check_weights,
-    reject_sparse,
     resolve_n_init,
 )
 from lloyd.seeding import init_centroids
@@ -78,10 +77,9 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 f"The 'verbose' parameter must be an int >= 0 or a bool, got {self.verbose!r}.")
 
     def _check_test_data(self, X):
-        reject_sparse(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C",
-                          ensure_all_finite=False)
-        return check_finite_scale(X)
+                          accept_sparse="csr", ensure_all_finite=False)
+        return _sparse.check_csr(X) if _sparse.issparse(X) else check_finite_scale(X)
 
     def _effective_n_init(self):
         init_is_array = not isinstance(self.init, str) and not callable(self.init)
@@ -123,7 +121,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -133,6 +131,8 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         if distributed.is_dask_collection(X):
             return distributed.predict(self.cluster_centers_, self.n_features_in_, X)
         X = self._check_test_data(X)
+        if _sparse.issparse(X):
+            return _sparse.labels(X, self.cluster_centers_)
         return nearest_labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
 
     def transform(self, X):
@@ -140,7 +140,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -152,7 +152,8 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
-
+        if _sparse.issparse(X):
+            return _sparse.distances(X, self.cluster_centers_)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         all_distances(X, self.cluster_centers_.astype(X.dtype, copy=False), out)
         return out
@@ -163,11 +164,11 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         X = self._check_test_data(X)
         sample_weight = check_weights(sample_weight, X)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        return -labels_inertia(X, sample_weight, centers)[1]
+        return -_sparse.labels_inertia(X, sample_weight, centers)[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -210,7 +211,8 @@ class KMeans(_BaseKMeans):
         upper and one lower bound per row (n memory), and wins at low dimension; 'yinyang'
         keeps one lower bound per group of about ten centres (n × k / 10 memory), for many
         clusters. 'auto' chooses from the shape of the data (:func:`choose_algorithm`). All
-        give the same result from the same start.
+        give the same result from the same start. On sparse X every choice runs the sparse
+        Lloyd pass (``algorithm_`` is then 'lloyd'), with the same result (see Notes).
 
     Attributes
     ----------
@@ -229,6 +231,14 @@ class KMeans(_BaseKMeans):
     Empty clusters are moved to the rows farthest from their current centres, as scikit-learn
     does, so no centre is ever NaN. Sums are accumulated in float64 over fixed blocks merged in
     order: the result does not depend on the number of threads.
+
+    Sparse X (SciPy CSR; CSC and other formats are converted to CSR once, as scikit-learn
+    does) is never densified nor centred; from the same start its labels and centres are
+    scikit-learn's (float64 rows are scored as its sparse pass scores them, float32 rows in
+    float32 with near-ties re-scored in float64). Elkan's, Hamerly's and Yinyang's bounds
+    skip almost nothing on text-like data (its distances to the centres are all close to
+    ‖x‖² + ‖c‖²), so their sparse versions would only add memory: every algorithm runs the
+    sparse Lloyd pass, without a warning, as its result is the same.
 
     Examples
     --------
@@ -272,8 +282,9 @@ class KMeans(_BaseKMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float64 and float32 are kept; other numeric types are converted to float64.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 and float32 are kept; other numeric types are converted to float64. A
+            sparse matrix is converted to CSR once (no copy when it already is one).
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; None means all ones.
@@ -284,6 +295,8 @@ class KMeans(_BaseKMeans):
         """
         if distributed.is_dask_collection(X):
             return self._fit_dask(X, sample_weight)
+        if _sparse.issparse(X):
+            return self._fit_sparse(X, sample_weight)
         # A shim until lloyd.tables passes its progress bar to _fit: remove with that change.
         return self._fit(X, sample_weight)
 
@@ -291,7 +304,6 @@ class KMeans(_BaseKMeans):
         """:meth:`fit` on an in-memory X; ``progress()``, when given, is called after every
         iteration of every run (``lloyd cluster``'s progress bar)."""
         self._check_params()
-        reject_sparse(X)
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
             ensure_min_samples=1, ensure_all_finite=False,
@@ -314,6 +326,10 @@ class KMeans(_BaseKMeans):
         )
         self._warn_if_fewer_clusters(
             int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
+        return self._keep(best, algorithm)
+
+    def _keep(self, best, algorithm):
+        """Store the kept run (a ``_engine.Run``) and the algorithm that made it."""
         self.cluster_centers_ = best.centers
         self._n_features_out = self.n_clusters
         self.labels_ = best.labels
@@ -321,6 +337,26 @@ class KMeans(_BaseKMeans):
         self.n_iter_ = best.n_iter
         self.algorithm_ = algorithm
         return self
+
+    def _fit_sparse(self, X, sample_weight):
+        """:meth:`fit` on a SciPy sparse matrix (``lloyd._sparse``): no copy of a CSR X."""
+        self._check_params()
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          ensure_min_samples=1, ensure_all_finite=False)
+        X = _sparse.check_csr(X)
+        check_enough_rows(X.shape[0], self.n_clusters)
+        sample_weight = check_weights(sample_weight, X)
+        init = self.init
+        if not isinstance(init, str) and not callable(init):
+            init = check_init_array(init, X, self.n_clusters)
+        best = _sparse.fit(
+            X, sample_weight, self.n_clusters, init=init, n_init=self._effective_n_init(),
+            max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        self._warn_if_fewer_clusters(
+            int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
+        return self._keep(best, "lloyd")
 
     def _fit_dask(self, X, sample_weight):
         """:meth:`fit` on a Dask array or DataFrame (``lloyd.distributed``)."""

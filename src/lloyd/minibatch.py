@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from lloyd._engine import labels_inertia
+from lloyd import _sparse
 from lloyd._kernels import layout, reductions
 from lloyd._rows import ArrayRows
 from lloyd._threads import blas_single_thread, threads_for
@@ -23,7 +23,6 @@ from lloyd._validation import (
     check_int,
     check_random_state,
     check_weights,
-    reject_sparse,
 )
 from lloyd.cluster import _BaseKMeans
 
@@ -206,8 +205,10 @@ class MiniBatchKMeans(_BaseKMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float64 and float32 are kept; other numeric types are converted to float64.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 and float32 are kept; other numeric types are converted to float64. A
+            sparse matrix (CSR; CSC and other formats are converted to CSR once) is never
+            densified: batches are sparse rows.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; None means all ones. Rows are drawn in proportion to their
@@ -217,12 +218,11 @@ class MiniBatchKMeans(_BaseKMeans):
         -------
         self : MiniBatchKMeans
         """
-        reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
-                          ensure_min_samples=1, ensure_all_finite=False)
-        check_finite_scale(X)
+                          accept_sparse="csr", ensure_min_samples=1, ensure_all_finite=False)
+        X = _sparse.check_csr(X) if _sparse.issparse(X) else check_finite_scale(X)
         sample_weight = check_weights(sample_weight, X)
-        return self._fit_rows(ArrayRows(X), sample_weight)
+        return self._fit_rows(_array_rows(X), sample_weight)
 
     def _fit_rows(self, rows, sample_weight=None, progress=None):
         """Fit on a row source: checks the parameters, assumes validated rows (finite,
@@ -270,7 +270,7 @@ class MiniBatchKMeans(_BaseKMeans):
                 if self.verbose:
                     print(f"Init {i + 1}/{n_init} with method {self.init}")
                 centers = self._start(rows, weights_of, init_size, random_state)
-                _, inertia = labels_inertia(X_valid, w_valid, centers)
+                _, inertia = _sparse.labels_inertia(X_valid, w_valid, centers)
                 if self.verbose:
                     print(f"Inertia for init {i + 1}/{n_init}: {inertia}")
                 if best_inertia is None or inertia < best_inertia:
@@ -317,8 +317,8 @@ class MiniBatchKMeans(_BaseKMeans):
         if self.compute_labels:
             labels, inertia = [], 0.0
             for start, chunk in rows.chunks():
-                w = weights_of(slice(start, start + len(chunk)), len(chunk))
-                chunk_labels, chunk_inertia = labels_inertia(chunk, w, centers)
+                w = weights_of(slice(start, start + chunk.shape[0]), chunk.shape[0])
+                chunk_labels, chunk_inertia = _sparse.labels_inertia(chunk, w, centers)
                 labels.append(chunk_labels)
                 inertia += chunk_inertia
             self.labels_ = np.concatenate(labels)
@@ -342,8 +342,9 @@ class MiniBatchKMeans(_BaseKMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The first batch needs ``n_samples >= n_clusters``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The first batch needs ``n_samples >= n_clusters``. A sparse batch is never
+            densified.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; None means all ones.
@@ -355,12 +356,11 @@ class MiniBatchKMeans(_BaseKMeans):
         has_centers = hasattr(self, "cluster_centers_")
         if not has_centers:
             self._check_params()
-        reject_sparse(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C",
-                          reset=not has_centers, ensure_all_finite=False)
-        check_finite_scale(X)
+                          accept_sparse="csr", reset=not has_centers, ensure_all_finite=False)
         if has_centers:
             X = X.astype(self.cluster_centers_.dtype, copy=False)
+        X = _sparse.check_csr(X) if _sparse.issparse(X) else check_finite_scale(X)
         sample_weight = check_weights(sample_weight, X)
         if getattr(self, "_random_state", None) is None:
             self._random_state = check_random_state(self.random_state)
@@ -372,7 +372,7 @@ class MiniBatchKMeans(_BaseKMeans):
                 check_enough_rows(n_samples, self.n_clusters)
                 init_size = self._effective_init_size(n_samples, min(self.batch_size, n_samples))
                 self.cluster_centers_ = self._start(
-                    ArrayRows(X), lambda indices, _: sample_weight[indices], init_size,
+                    _array_rows(X), lambda indices, _: sample_weight[indices], init_size,
                     self._random_state,
                 )
                 self._counts = np.zeros(self.n_clusters)
@@ -383,7 +383,7 @@ class MiniBatchKMeans(_BaseKMeans):
                 self.verbose,
             )
             if self.compute_labels:
-                self.labels_, self.inertia_ = labels_inertia(
+                self.labels_, self.inertia_ = _sparse.labels_inertia(
                     X, sample_weight, self.cluster_centers_
                 )
         self.n_steps_ += 1
@@ -394,6 +394,11 @@ class MiniBatchKMeans(_BaseKMeans):
 # ---------------------------------------------------------------------- helpers
 
 
+def _array_rows(X):
+    """The row source of X in memory, dense or sparse."""
+    return _sparse.SparseRows(X) if _sparse.issparse(X) else ArrayRows(X)
+
+
 def _all_equal(values):
     return bool(values.size == 0 or np.all(values == values[0]))
 
@@ -402,22 +407,26 @@ def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random
                      random_reassign, reassignment_ratio, verbose):
     """One step on validated batch X: assign, move the centres, maybe reassign small ones.
 
-    IN: X (b, d), sample_weight (b,), centers (k, d). IN/OUT: weight_sums (k,) float64.
-    OUT: centers_new (k, d) (may be ``centers`` itself). Returns the batch's inertia with the
-    centres before the step. Runs with BLAS pinned to one thread (the caller's job).
+    IN: X (b, d) dense or sparse (CSR), sample_weight (b,), centers (k, d). IN/OUT:
+    weight_sums (k,) float64. OUT: centers_new (k, d) (may be ``centers`` itself). Returns the
+    batch's inertia with the centres before the step. Runs with BLAS pinned to one thread (the
+    caller's job).
     """
     from lloyd._kernels import minibatch as kernels
     from lloyd._kernels.lloyd import lloyd_pass
 
     n, d = X.shape
     k = centers.shape[0]
-    n_blocks = layout.n_blocks(n, k, d)
-    labels = np.empty(n, dtype=np.int32)
-    block_sums = np.empty((n_blocks, k, d))
-    block_weights = np.empty((n_blocks, k))
-    lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, True)
-    inertia = float(reductions.inertia(X, sample_weight, centers, labels, n_blocks))
-    kernels.update_centers(block_sums, block_weights, centers, centers_new, weight_sums)
+    if _sparse.issparse(X):
+        inertia = _sparse.mini_batch_update(X, sample_weight, centers, centers_new, weight_sums)
+    else:
+        n_blocks = layout.n_blocks(n, k, d)
+        labels = np.empty(n, dtype=np.int32)
+        block_sums = np.empty((n_blocks, k, d))
+        block_weights = np.empty((n_blocks, k))
+        lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, True)
+        inertia = float(reductions.inertia(X, sample_weight, centers, labels, n_blocks))
+        kernels.update_centers(block_sums, block_weights, centers, centers_new, weight_sums)
 
     if random_reassign and reassignment_ratio > 0:
         to_reassign = weight_sums < reassignment_ratio * weight_sums.max()
@@ -430,7 +439,7 @@ def _mini_batch_step(X, sample_weight, centers, centers_new, weight_sums, random
             new_rows = random_state.choice(n, replace=False, size=n_reassigns)
             if verbose:
                 print(f"[MiniBatchKMeans] Reassigning {n_reassigns} cluster centers.")
-            centers_new[to_reassign] = X[new_rows]
+            centers_new[to_reassign] = _sparse.rows_dense(X, new_rows)
         # A reassigned centre starts with the smallest count left, not zero, so that it is not
         # reassigned again at once (scikit-learn's rule; it also lowers its learning rate).
         weight_sums[to_reassign] = np.min(weight_sums[~to_reassign])

@@ -63,7 +63,10 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        A sparse matrix (CSR, CSC or any SciPy format, converted to CSR once) is never
+        densified; its distances are scikit-learn's, bit for bit, so the same
+        ``random_state`` draws the same rows as ``sklearn.cluster.kmeans_plusplus``.
     n_clusters : int
         The number of centres, ``1 <= n_clusters <= n_samples``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -90,7 +93,13 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
     >>> sorted(int(i) // 2 for i in indices)
     [0, 1]
     """
-    X = check_data(X)
+    sparse = _is_sparse(X)
+    if sparse:
+        from lloyd import _sparse  # scipy: loaded only for sparse input
+
+        X = _sparse.check_csr(X)
+    else:
+        X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0], name="n_clusters")
     sample_weight = check_weights(sample_weight, X)
     if x_squared_norms is not None and np.shape(x_squared_norms) != (X.shape[0],):
@@ -103,7 +112,15 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
         if n_local_trials < 1:
             raise ValueError(f"n_local_trials={n_local_trials} must be >= 1.")
     random_state = check_random_state(random_state)
+    if sparse:
+        return _sparse.kmeans_plusplus(X, n_clusters, sample_weight, random_state,
+                                       n_local_trials)
     return _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+
+
+def _is_sparse(X) -> bool:
+    """Whether X is a SciPy sparse matrix or array, without importing scipy."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 def afkmc2(X, n_clusters, *, sample_weight=None, n_local_trials=None,
@@ -313,13 +330,18 @@ def _ordered_sum(partials):
 
 
 def init_centroids(X, n_clusters, init, random_state, sample_weight):
-    """Starting centres on validated, centred X (a C-contiguous array of X's dtype).
+    """Starting centres on validated, centred X (a C-contiguous array of X's dtype, or a
+    validated CSR matrix: ``lloyd._sparse.init_centroids``).
 
     ``init`` is 'k-means++', 'afk-mc2', 'random' (distinct rows drawn with probability
     proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (its result
     is validated here) or a validated array; ``random_state`` a RandomState.
     """
     n_samples = X.shape[0]
+    if _is_sparse(X):
+        from lloyd import _sparse  # scipy: loaded only for sparse input
+
+        return _sparse.init_centroids(X, n_clusters, init, random_state, sample_weight)
     if isinstance(init, str) and init == "k-means++":
         centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state)
     elif isinstance(init, str) and init == "afk-mc2":
