@@ -243,6 +243,11 @@ class SphericalKMeans(_BaseKMeans):
         self.copy_x = copy_x
         self.algorithm = algorithm
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # KMeans takes sparse input; this estimator not yet
+        return tags
+
     def fit(self, X, y=None, sample_weight=None):
         """Compute the spherical k-means clustering.
 
