@@ -94,10 +94,24 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 stacklevel=4,  # the user's call of fit
             )
             n_init = 1
+        # scikit-learn's private name for the resolved count; its own tests of n_init='auto'
+        # read it, and code written against scikit-learn may too.
+        self._n_init = n_init
         return n_init
 
-    def _init_centroids(self, X, init, random_state, sample_weight):
-        return init_centroids(X, self.n_clusters, init, random_state, sample_weight)
+    def _init_centroids(self, X, init, random_state, sample_weight, *, x_squared_norms=None,
+                        init_size=None, n_centroids=None):
+        """Starting centres for validated X (``seeding.init_centroids``), with scikit-learn's
+        private keywords (its own tests call them): ``x_squared_norms`` is accepted and unused
+        (the kernels compute what they need), ``init_size`` draws that many random rows to seed
+        on (all of them when None or larger), ``n_centroids`` overrides ``n_clusters``."""
+        n_samples = X.shape[0]
+        if init_size is not None and init_size < n_samples:
+            rows = random_state.randint(0, n_samples, init_size)
+            X, sample_weight = X[rows], sample_weight[rows]
+        n_centroids = self.n_clusters if n_centroids is None else n_centroids
+        return init_centroids(X, n_centroids, init, random_state,
+                              np.asarray(sample_weight, dtype=X.dtype))
 
     def _warn_if_fewer_clusters(self, n_distinct):
         if n_distinct < self.n_clusters:
@@ -306,10 +320,19 @@ class KMeans(_BaseKMeans):
         init = self.init
         if not isinstance(init, str) and not callable(init):
             init = check_init_array(init, X, self.n_clusters)
+        algorithm = self.algorithm
+        if algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' "
+                "instead.",  # scikit-learn's words: code that filters them keeps working
+                RuntimeWarning,
+                stacklevel=3,  # the user's call of fit
+            )
+            algorithm = "lloyd"
         best, algorithm = fit_weighted(
             X, sample_weight, self.n_clusters, init=init, n_init=n_init,
             max_iter=self.max_iter, tol=self.tol, random_state=random_state,
-            algorithm=self.algorithm, verbose=self.verbose, overwrite_x=self.copy_x,
+            algorithm=algorithm, verbose=self.verbose, overwrite_x=self.copy_x,
             progress=progress,
         )
         self._warn_if_fewer_clusters(
