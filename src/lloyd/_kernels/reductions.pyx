@@ -421,6 +421,53 @@ def merge_blocks(const double[:, :, ::1] block_sums, const double[:, ::1] block_
                 weights[t] = weights[t] + block_weights[b, t]
 
 
+cdef void cluster_sums_block(const floating[:, ::1] X, const floating[::1] sample_weight,
+                             const int[::1] labels, const floating* off, Py_ssize_t start,
+                             Py_ssize_t stop, double[:, ::1] sums,
+                             double[::1] weights) noexcept nogil:
+    """OUT sums (k, d), weights (k,) = the weighted sums of rows [start, stop) (each minus
+    ``off`` (d,)) per cluster, row after row: a Lloyd pass's share of its block, each product
+    rounded in the data's type and added in float64 exactly as the passes add it."""
+    cdef Py_ssize_t i, f, d = X.shape[1], k = sums.shape[0]
+    cdef int label
+    cdef floating w
+    for label in range(k):
+        weights[label] = 0.0
+        for f in range(d):
+            sums[label, f] = 0.0
+    for i in range(start, stop):
+        label = labels[i]
+        w = sample_weight[i]
+        weights[label] += w
+        for f in range(d):
+            sums[label, f] += w * (X[i, f] - off[f])
+
+
+def cluster_sums(const floating[:, ::1] X, const floating[::1] sample_weight,
+                 const int[::1] labels, const floating[::1] offset,
+                 double[:, :, ::1] block_sums, double[:, ::1] block_weights, int n_threads=0):
+    """OUT: block_sums (B, k, d), block_weights (B, k), float64 = each block's weighted sums
+    of its rows (minus ``offset`` (d,), or as they are when it is empty) per cluster of
+    ``labels`` (n,) int32: bit for bit what a Lloyd pass reports for these labels (same blocks,
+    same order, same roundings), so that centres merged from them do not depend on the algorithm
+    that found the labels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, start
+    cdef Py_ssize_t n_blocks = block_sums.shape[0]
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
+    cdef int threads = threads_for(n_threads, n * d)
+    zeros = np.zeros(d, dtype=np.asarray(X).dtype)
+    cdef const floating[::1] off = offset if offset.shape[0] == d else zeros
+    if n == 0 or d == 0 or block_sums.shape[1] == 0:
+        block_sums[:, :, :] = 0.0
+        block_weights[:, :] = 0.0
+        return
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            start = min(n, b * per_block)
+            cluster_sums_block(X, sample_weight, labels, &off[0], start,
+                               min(n, start + per_block), block_sums[b], block_weights[b])
+
+
 def average_centers(const double[:, ::1] sums, const double[::1] weights,
                     const floating[:, ::1] centers_old, floating[:, ::1] centers_new):
     """OUT: centers_new (k, d) = sums (k, d) / weights (k,), as sum · (1 / weight) like
