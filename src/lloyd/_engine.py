@@ -161,20 +161,23 @@ def move_to_empty(sums, weights, empty, rows):
         weights[new_cluster] = w
 
 
-def relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
+def relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty,
+                            offset=None):
     """Move each empty cluster to one of the rows farthest from their centres (IN/OUT: sums,
-    weights): :func:`move_to_empty` with X's rows."""
+    weights): :func:`move_to_empty` with the rows of ``X − offset`` (X when None). Returns the
+    rows taken."""
 
     distances = np.empty(X.shape[0], dtype=X.dtype)
-    distances_to_assigned(X, centers, labels, distances)
+    distances_to_assigned(X, centers, labels, distances, offset=offset)
     far = farthest(distances, empty.size)
-    move_to_empty(sums, weights, empty, _rows_of(X, sample_weight, labels, far))
+    move_to_empty(sums, weights, empty, _rows_of(X, offset, sample_weight, labels, far))
     return far
 
 
-def _rows_of(X, sample_weight, labels, rows):
-    """What :func:`move_to_empty` takes for these ``rows`` of X."""
-    return ((X[row], float(sample_weight[row]), labels[row]) for row in rows)
+def _rows_of(X, offset, sample_weight, labels, rows):
+    """What :func:`move_to_empty` takes for these ``rows`` of ``X − offset``."""
+    return ((X[row] if offset is None else X[row] - offset, float(sample_weight[row]),
+             labels[row]) for row in rows)
 
 
 # ---------------------------------------------------------------------- the iteration driver
@@ -261,8 +264,9 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
 
 
 def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                      moved, progress=None, incremental=False, relax=1.0):
-    """:func:`iterate` on validated, centred X in memory; returns a :class:`Run`.
+                      moved, progress=None, incremental=False, relax=1.0, offset=None):
+    """:func:`iterate` on validated X in memory, centred by ``offset`` (d,) of X's dtype (or
+    already centred: None) as the kernels read it; returns a :class:`Run` in centred units.
 
     ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
     for ``centers`` (IN/OUT ``labels``), returns how many labels changed (or None: then they
@@ -329,26 +333,28 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
         return sums, weights, empty, same
 
     def relocate(centers, sums, weights, empty):
-        far = relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty)
+        far = relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty,
+                                      offset)
         state["relocated"] = (empty, far)
 
     def inertia(centers):
-        return reductions.inertia(X, sample_weight, centers, labels, n_blocks)
+        return reductions.inertia(X, sample_weight, centers, labels, n_blocks, offset=offset)
 
     def exact_totals(sums, weights):
         if state["full_pass"]:
             return  # the last totals were full sums already
-        reductions.cluster_sums(X, sample_weight, labels, np.zeros(0, dtype=X.dtype),
+        reductions.cluster_sums(X, sample_weight, labels,
+                                np.zeros(0, dtype=X.dtype) if offset is None else offset,
                                 block_sums, block_weights)
         reductions.merge_blocks(block_sums, block_weights, sums, weights)
         if state["relocated"] is not None:
             empty, far = state["relocated"]
-            move_to_empty(sums, weights, empty, _rows_of(X, sample_weight, labels, far))
+            move_to_empty(sums, weights, empty,
+                          _rows_of(X, offset, sample_weight, labels, far))
 
     centers, n_iter, strict = iterate(centers_init, max_iter, tol, totals, relocate, moved,
                                       inertia, verbose=verbose, progress=progress, relax=relax,
                                       exact_totals=exact_totals if incremental else None)
     if not strict:
         assign(centers, labels, block_sums, block_weights, block_counts, layout.LABELS_ONLY)
-    return Run(labels, reductions.inertia(X, sample_weight, centers, labels, n_blocks), centers,
-               n_iter)
+    return Run(labels, inertia(centers), centers, n_iter)

@@ -216,8 +216,9 @@ class KMeans(_BaseKMeans):
     random_state : int, RandomState instance or None, default=None
         Makes seeding, and so the whole fit, repeatable.
     copy_x : bool, default=True
-        When False and X is already C-ordered float, X is centred in place during the fit and
-        restored afterwards (it may then differ from the original by rounding).
+        Accepted for scikit-learn's signature; it changes nothing: X is never modified nor
+        copied (when already C-ordered float32 or float64). The kernels centre each row as
+        they read it, with the roundings of a centred copy, so no copy is needed.
     algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
         'lloyd' is the classic iteration; 'elkan' skips distance computations with the
         triangle inequality (k lower bounds per row: n × k memory); 'hamerly' does so with one
@@ -307,12 +308,10 @@ class KMeans(_BaseKMeans):
         self._check_params()
         reject_sparse(X)
         X = validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
-            ensure_min_samples=1, ensure_all_finite=False,
+            self, X, dtype=[np.float64, np.float32], order="C", ensure_min_samples=1,
+            ensure_all_finite=False,
         )
         check_finite_scale(X)
-        if not self.copy_x and not X.flags.writeable:
-            X = X.copy()  # read-only input (e.g. a memmap) cannot be centred in place
         check_enough_rows(X.shape[0], self.n_clusters)
         sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
@@ -332,7 +331,7 @@ class KMeans(_BaseKMeans):
         best, algorithm = fit_weighted(
             X, sample_weight, self.n_clusters, init=init, n_init=n_init,
             max_iter=self.max_iter, tol=self.tol, random_state=random_state,
-            algorithm=algorithm, verbose=self.verbose, overwrite_x=self.copy_x,
+            algorithm=algorithm, verbose=self.verbose,
             progress=progress,
         )
         self._warn_if_fewer_clusters(

@@ -17,6 +17,7 @@ The parallel kernels take ``n_threads`` as their last argument; 0, the default, 
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -232,59 +233,102 @@ cdef inline double sqdist_any_order(const floating* x, const floating* c,
     return s
 
 
+cdef inline const floating* centred_row(const floating* x, const floating* off,
+                                        floating* buf, Py_ssize_t d) noexcept nogil:
+    """x (d,) itself when ``off`` is NULL, else ``buf`` = x − off, rounded in the data's type
+    as ``X − offset`` would be: a row of the centred data, for kernels that never copy X."""
+    cdef Py_ssize_t f
+    if off == NULL:
+        return x
+    for f in range(d):
+        buf[f] = x[f] - off[f]
+    return buf
+
+
+cdef inline const floating* offset_of(object offset, const floating[::1] off,
+                                      Py_ssize_t d) except? NULL:
+    """The offset's values (d,), or NULL when ``offset`` is None."""
+    if offset is None:
+        return NULL
+    if off.shape[0] != d:
+        raise ValueError(f"offset has {off.shape[0]} values for {d} features")
+    return &off[0] if d > 0 else NULL
+
+
 cdef void row_norms_block(const floating* x, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
-                          double* out) noexcept nogil:
-    """OUT out[start:stop] = the rows' ‖x‖² (``sq_norm_any_order``); 3 features (colours)
-    written out, so that the loop over rows vectorises."""
+                          double* out, const floating* off) noexcept nogil:
+    """OUT out[start:stop] = the rows' ‖x − off‖² (``sq_norm_any_order``; off NULL: ‖x‖²);
+    3 features (colours) written out, so that the loop over rows vectorises."""
     cdef Py_ssize_t i
     cdef double v0, v1, v2
+    cdef floating* buf
     if d == 3:
-        for i in range(start, stop):
-            v0 = x[3 * i]
-            v1 = x[3 * i + 1]
-            v2 = x[3 * i + 2]
-            out[i] = (v0 * v0 + v1 * v1) + v2 * v2
-    else:
+        if off == NULL:
+            for i in range(start, stop):
+                v0 = x[3 * i]
+                v1 = x[3 * i + 1]
+                v2 = x[3 * i + 2]
+                out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+        else:
+            for i in range(start, stop):
+                v0 = <floating> (x[3 * i] - off[0])
+                v1 = <floating> (x[3 * i + 1] - off[1])
+                v2 = <floating> (x[3 * i + 2] - off[2])
+                out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+    elif off == NULL:
         for i in range(start, stop):
             out[i] = sq_norm_any_order(x + i * d, d)
+    else:
+        buf = <floating*> malloc(d * sizeof(floating))
+        for i in range(start, stop):
+            out[i] = sq_norm_any_order(centred_row(x + i * d, off, buf, d), d)
+        free(buf)
 
 
-def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0):
-    """OUT: out (n,) = ‖X[i]‖² in float64, in a fixed order that vectorises (the same whatever
-    the number of threads), for rounding bounds."""
+def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0, offset=None):
+    """OUT: out (n,) = ‖X[i] − offset‖² (offset (d,) of X's dtype, or None: ‖X[i]‖²) in
+    float64, in a fixed order that vectorises (the same whatever the number of threads), for
+    rounding bounds."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0:
         return
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     cdef const floating* x = &X[0, 0]
     cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
         for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
             row_norms_block(x, d, min(n, c * per_block), min(n, c * per_block + per_block),
-                            &out[0])
+                            &out[0], off)
 
 
 cdef double inertia_block(const floating[:, ::1] X, const floating[::1] sample_weight,
                           const floating[:, ::1] centers, const int[::1] labels,
-                          Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
-    """Σ w·‖x − c‖² over rows [start, stop), in float64, row after row. (Four interleaved
-    running sums were slower here: the rows' distances, not the additions, take the time.)"""
+                          Py_ssize_t start, Py_ssize_t stop, const floating* off) noexcept nogil:
+    """Σ w·‖(x − off) − c‖² (off NULL: ‖x − c‖²) over rows [start, stop), in float64, row after
+    row. (Four interleaved running sums were slower here: the rows' distances, not the
+    additions, take the time.)"""
     cdef Py_ssize_t i, d = X.shape[1]
     cdef double acc = 0.0
+    cdef floating* buf = <floating*> malloc(d * sizeof(floating)) if off != NULL else NULL
     for i in range(start, stop):
-        acc = acc + <double> sample_weight[i] * sqdist_any_order(&X[i, 0], &centers[labels[i], 0],
-                                                                 d)
+        acc = acc + <double> sample_weight[i] * sqdist_any_order(
+            centred_row(&X[i, 0], off, buf, d), &centers[labels[i], 0], d)
+    free(buf)
     return acc
 
 
 def inertia(const floating[:, ::1] X, const floating[::1] sample_weight,
             const floating[:, ::1] centers, const int[::1] labels, Py_ssize_t n_blocks,
-            int n_threads=0):
+            int n_threads=0, offset=None):
     """Sum of weighted squared distances of each row to its centre (float64; the same whatever
     the number of threads).
 
     IN: X (n, d), sample_weight (n,), centers (k, d), labels (n,) int32, n_blocks: the rows'
-    blocks, their partial sums added in block order. Returns the sum.
+    blocks, their partial sums added in block order; offset (d,) of X's dtype or None: when
+    given, the rows are those of ``X − offset`` (centred a row at a time, never copied whole).
+    Returns the sum.
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, start
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
@@ -293,11 +337,13 @@ def inertia(const floating[:, ::1] X, const floating[::1] sample_weight,
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0 or d == 0:
         return 0.0
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     with nogil:
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
             partial[b] = inertia_block(X, sample_weight, centers, labels, start,
-                                       min(n, start + per_block))
+                                       min(n, start + per_block), off)
         for b in range(n_blocks):
             total = total + partial[b]
     return total
@@ -324,21 +370,30 @@ cdef inline double sqdist_feature_order(const floating* x, const floating* c,
 
 
 def distances_to_assigned(const floating[:, ::1] X, const floating[:, ::1] centers,
-                          const int[::1] labels, floating[::1] out, int n_threads=0):
+                          const int[::1] labels, floating[::1] out, int n_threads=0,
+                          offset=None):
     """OUT: ``out[i]`` = squared distance of row i to its centre ``labels[i]`` (for
-    empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32."""
+    empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32; offset (d,) of
+    X's dtype or None: when given, the rows are those of ``X − offset`` (centred a row at a
+    time)."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
+    cdef floating* buf
     if n == 0:
         return
     if d == 0:
         out[:] = 0
         return
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
         for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            buf = <floating*> malloc(d * sizeof(floating)) if off != NULL else NULL
             for i in range(min(n, c * per_block), min(n, c * per_block + per_block)):
-                out[i] = <floating> sqdist_feature_order(&X[i, 0], &centers[labels[i], 0], d)
+                out[i] = <floating> sqdist_feature_order(centred_row(&X[i, 0], off, buf, d),
+                                                         &centers[labels[i], 0], d)
+            free(buf)
 
 
 cdef void distances_block(const floating[:, ::1] X, const floating* centers_t, Py_ssize_t k,
