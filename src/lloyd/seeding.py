@@ -327,8 +327,8 @@ def init_centroids(X, n_clusters, init, random_state, sample_weight, offset=None
     centres are then centred too.
 
     ``init`` is 'k-means++', 'afk-mc2', 'random' (distinct rows drawn with probability
-    proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (given X as
-    the caller passed it; its result is validated here, then centred) or a validated array
+    proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (given the
+    centred X, as scikit-learn gives it; its result is validated here) or a validated array
     (already centred); ``random_state`` a RandomState.
     """
     n_samples = X.shape[0]
@@ -344,10 +344,11 @@ def init_centroids(X, n_clusters, init, random_state, sample_weight, offset=None
         seeds = random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum())
         centers = X[seeds] if offset is None else X[seeds] - offset
     elif callable(init):
-        centers = init(X, n_clusters, random_state=random_state)
-        centers = check_init_array(centers, X, n_clusters, name="init(X, ...) result")
-        if offset is not None:
-            centers = centers - offset
+        # scikit-learn hands a callable the centred X and reads its result as centred centres:
+        # the same here, on a centred copy (a callable may read X in any way; only it copies).
+        X_centred = X if offset is None else X - offset
+        centers = init(X_centred, n_clusters, random_state=random_state)
+        centers = check_init_array(centers, X_centred, n_clusters, name="init(X, ...) result")
     else:
         centers = init
     return np.ascontiguousarray(centers, dtype=X.dtype)
