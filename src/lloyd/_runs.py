@@ -25,7 +25,7 @@ from lloyd.steps import run_kmeans
 
 
 def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, max_iter=300,
-                 tol=1e-4, random_state=None, algorithm="auto", verbose=0, overwrite_x=False,
+                 tol=1e-4, random_state=None, algorithm="auto", verbose=0,
                  progress=None, relaxation=1.0):
     """The best of ``n_init`` k-means runs on validated input: what ``KMeans.fit`` computes.
 
@@ -50,8 +50,6 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     random_state : int, RandomState instance or None
     algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}
     verbose : int
-    overwrite_x : bool
-        Unused since X is never modified; kept for the callers' signature.
     progress : callable or None
         Called with no argument after every iteration (progress bars).
     relaxation : float
