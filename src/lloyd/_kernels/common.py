@@ -105,6 +105,17 @@ def sqdist_feature_order(X, i, centers, j):
 
 
 
+@njit(nogil=True, cache=True)
+def sqdist_centred(X, i, offset, centers, j):
+    """:func:`sqdist_feature_order` of row i less ``offset`` (d,), rounded in X's dtype as
+    :func:`load_row` rounds it: the same value as on a centred copy, without copying the row."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        diff = np.float64(X[i, f] - offset[f]) - np.float64(centers[j, f])
+        s += diff * diff
+    return s
+
+
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def row_sq(X, i):
     """‖X[i]‖² in float64, summed in whatever order vectorises: a chain of dependent additions

@@ -32,7 +32,7 @@ from lloyd._kernels.common import (
     offset_or_zeros,
     rounding_tie,
     row_sq,
-    sqdist_feature_order,
+    sqdist_centred,
 )
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
 from lloyd._kernels.layout import CHANGES, CHUNK, FULL
@@ -552,10 +552,10 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                 ub, lb, bound = _loosened_bounds(i, label, upper, lower, shift, max1, max2,
                                                  arg1, half_min, margin)
                 if ub + margin >= bound:
-                    load_row(X, i, offset, xb, m)  # kept only if the row stays in doubt
-                    ub = np.sqrt(sqdist_feature_order(xb, m, centers, label))
+                    ub = np.sqrt(sqdist_centred(X, i, offset, centers, label))
                     if ub + margin >= bound:
                         rows[m] = i
+                        load_row(X, i, offset, xb, m)
                         m += 1
                 upper[i] = ub
                 lower[i] = lb
