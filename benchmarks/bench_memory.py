@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -88,8 +89,11 @@ def main(argv=None):
         for algorithm in algorithms.split(","):
             for init in args.inits.split(","):
                 spec = json.dumps([n, d, k, dtype, algorithm, args.max_iter, init])
+                # A fixed mmap threshold: every large block is mapped and unmapped, so memory
+                # freed before the fit (making X) is not reused unseen from the heap.
+                env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
                 out = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True,
-                                     text=True, check=True).stdout
+                                     text=True, check=True, env=env).stdout
                 r = json.loads(out.strip().splitlines()[-1])
                 labels_mb = n * 4 / 2**20  # int32 labels
                 print(f"| {algorithm} | {init} | {n:,} | {d} | {k} | {dtype} "

@@ -67,8 +67,9 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     random_state = check_random_state(random_state)
     # One compiled pass for the means and one for the variances (np.var makes temporaries
     # the size of X: 1.6 s at 60000 × 784 float64 on this project's machine).
+    row_max = np.zeros(1)  # the largest squared distance of a row to the mean, with squares
     mean, squares = reductions.column_moments(
-        X, layout.n_blocks(n_samples, 1, n_features), tol != 0)
+        X, layout.n_blocks(n_samples, 1, n_features), tol != 0, 0, row_max)
     tol = tolerance(X, tol, squares)
     if algorithm == "auto":
         algorithm = choose_algorithm(n_samples, n_features, n_clusters, X.dtype)
@@ -86,7 +87,8 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
             if verbose:
                 print("Initialization complete")
             run = single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
-                             verbose, progress, relaxation, offset=X_mean)
+                             verbose, progress, relaxation, offset=X_mean,
+                             row_sq_max=float(row_max[0]) if tol != 0 else None)
             if best is None or (
                 run.inertia < best.inertia
                 and not is_same_clustering(run.labels, best.labels, n_clusters)
@@ -96,21 +98,23 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
 
 
 def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose,
-               progress=None, relax=1.0, offset=None):
+               progress=None, relax=1.0, offset=None, row_sq_max=None):
     """One run of ``algorithm`` from ``centers_init`` on validated X centred by ``offset``
     (d,) of X's dtype as it is read (None: X is centred already); the centres are in centred
     units. ``progress()``, when given, is called after every iteration; ``relax``
-    over-relaxes the steps (see ``_engine.iterate``)."""
+    over-relaxes the steps (see ``_engine.iterate``); ``row_sq_max``, when known, is the
+    largest squared distance of a row of X to its mean (for the bounds' rounding margin: no
+    pass over X of its own)."""
     run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
            "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
     if offset is None:
         offset = np.zeros(X.shape[1], dtype=X.dtype)  # x − 0 is x, exactly
     return run(X, np.ascontiguousarray(offset, dtype=X.dtype), sample_weight, centers_init,
-               max_iter, tol, verbose, progress, relax)
+               max_iter, tol, verbose, progress, relax, row_sq_max)
 
 
 def _kmeans_single_lloyd(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
-                         progress=None, relax=1.0):
+                         progress=None, relax=1.0, row_sq_max=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated X, centred by
     ``offset`` as it is read."""
     from lloyd._kernels.lloyd import lloyd_pass
@@ -127,7 +131,7 @@ def _kmeans_single_lloyd(X, offset, sample_weight, centers_init, max_iter, tol, 
 
 
 def _kmeans_single_elkan(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
-                         progress=None, relax=1.0):
+                         progress=None, relax=1.0, row_sq_max=None):
     """One run of Elkan's algorithm from ``centers_init`` on validated X, centred by
     ``offset`` as it is read."""
     from lloyd._kernels import elkan
@@ -139,7 +143,8 @@ def _kmeans_single_elkan(X, offset, sample_weight, centers_init, max_iter, tol, 
     labels = np.full(n, -1, dtype=np.int32)
     upper = np.empty(n, dtype=X.dtype)
     lower = np.empty((n, k), dtype=X.dtype)
-    margin = _bound_margin(X, centers_init, np.finfo(X.dtype).eps, offset=offset)
+    margin = _bound_margin(X, centers_init, np.finfo(X.dtype).eps, offset=offset,
+                           row_sq_max=row_sq_max)
     elkan.half_distances(centers_init, half_dist, next_half)
     elkan.init_bounds(X, centers_init, half_dist, margin, labels, upper, lower, offset)
 
@@ -157,7 +162,7 @@ def _kmeans_single_elkan(X, offset, sample_weight, centers_init, max_iter, tol, 
 
 
 def _kmeans_single_hamerly(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
-                           progress=None, relax=1.0):
+                           progress=None, relax=1.0, row_sq_max=None):
     """One run of Hamerly's algorithm from ``centers_init`` on validated X, centred by
     ``offset`` as it is read."""
     from lloyd._kernels import hamerly
@@ -169,7 +174,7 @@ def _kmeans_single_hamerly(X, offset, sample_weight, centers_init, max_iter, tol
     lower = np.zeros(n)
     half_min = np.empty(k)
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
-    margin = _bound_margin(X, centers_init, offset=offset)
+    margin = _bound_margin(X, centers_init, offset=offset, row_sq_max=row_sq_max)
     d = X.shape[1]
     # Above the low-dimension kernels' range the rows whose bounds fail are measured with BLAS.
     dense = d > LOW_D_MAX
@@ -244,7 +249,7 @@ YINYANG_GROUP_SIZE = 10
 
 
 def _kmeans_single_yinyang(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
-                           progress=None, relax=1.0):
+                           progress=None, relax=1.0, row_sq_max=None):
     """One run of Yinyang k-means from ``centers_init`` on validated X, centred by ``offset``
     as it is read."""
     from lloyd._kernels import hamerly, yinyang
@@ -262,7 +267,7 @@ def _kmeans_single_yinyang(X, offset, sample_weight, centers_init, max_iter, tol
     lower = np.zeros((n, n_groups))
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
     group_shift = np.zeros(n_groups)
-    margin = _bound_margin(X, centers_init, offset=offset)
+    margin = _bound_margin(X, centers_init, offset=offset, row_sq_max=row_sq_max)
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         yinyang.yinyang_pass(X, sample_weight, centers, order, position, group_start, group_of,
@@ -286,14 +291,25 @@ def _center_groups(centers, n_groups, n_iter=5):
     return np.unique(group_of, return_inverse=True)[1].reshape(-1).astype(np.intp)
 
 
-def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps), *, offset=None):  # noqa: B008
+def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps), *, offset=None,  # noqa: B008
+                  row_sq_max=None):
     """Absolute slack for the distance bounds: well above the rounding of distances between
     the rows of ``X − offset`` and centres stored with machine epsilon ``eps`` (every centre is
-    a mean of rows, a row or an initial centre)."""
+    a mean of rows, a row or an initial centre).
 
-    row_sq = np.empty(X.shape[0])
-    row_norms_sq(X, row_sq, offset=offset)
-    row_norm = np.sqrt(float(np.max(row_sq)))
+    ``row_sq_max``: the largest squared distance of a row to the exact mean, when a pass over
+    X already found it; the rows centred by ``offset`` (the mean in X's dtype, each difference
+    rounded) are then within ``2·√d·eps_X·max|offset|`` and a relative ``eps_X`` of that."""
+
+    if row_sq_max is None:
+        row_sq = np.empty(X.shape[0])
+        row_norms_sq(X, row_sq, offset=offset)
+        row_norm = np.sqrt(float(np.max(row_sq)))
+    else:
+        eps_x = float(np.finfo(X.dtype).eps)
+        shift = 0.0 if offset is None else float(np.max(np.abs(offset), initial=0.0))
+        row_norm = (np.sqrt(row_sq_max) * (1.0 + 4.0 * eps_x)
+                    + 2.0 * np.sqrt(X.shape[1]) * eps_x * shift)
     center_norm = np.sqrt(float(np.max(np.einsum("ij,ij->i", centers, centers,
                                                   dtype=np.float64))))
     return 8.0 * (X.shape[1] + 4) * eps * (row_norm + center_norm)

@@ -113,27 +113,47 @@ def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
 # ------------------------------------------------------------------------- column moments
 
 cdef void column_sums_block(const floating[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
-                            const double* mean, double* acc) noexcept nogil:
+                            const double* mean, double* acc, double* row_max) noexcept nogil:
     """IN/OUT acc (d,) += the rows' values (mean NULL) or their squared deviations from mean
-    (d,), in float64, row after row: each feature's sum in row order."""
-    cdef Py_ssize_t i, f, d = X.shape[1]
-    cdef double v
+    (d,), in float64, row after row: each feature's sum in row order. With mean, OUT row_max =
+    the largest squared distance of a row to mean (summed in 8 lanes: any order will do for
+    the rounding bounds it serves), in the same pass."""
+    cdef Py_ssize_t i, f, l, d = X.shape[1], d8 = d - d % LANES
+    cdef double v, vv, row
+    cdef double lane[LANES]
     if mean == NULL:
         for i in range(start, stop):
             for f in range(d):
                 acc[f] = acc[f] + <double> X[i, f]
     else:
+        row_max[0] = 0.0
         for i in range(start, stop):
-            for f in range(d):
+            for l in range(LANES):
+                lane[l] = 0.0
+            for f in range(0, d8, 8):  # 8: LANES
+                for l in range(LANES):
+                    v = <double> X[i, f + l] - mean[f + l]
+                    vv = v * v
+                    acc[f + l] = acc[f + l] + vv
+                    lane[l] = lane[l] + vv
+            row = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + \
+                ((lane[1] + lane[5]) + (lane[3] + lane[7]))
+            for f in range(d8, d):
                 v = <double> X[i, f] - mean[f]
-                acc[f] = acc[f] + v * v
+                vv = v * v
+                acc[f] = acc[f] + vv
+                row = row + vv
+            row_max[0] = row if row > row_max[0] else row_max[0]
 
 
 def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
-                   int n_threads=0):
+                   int n_threads=0, double[::1] row_max=None):
     """The features' means (d,), float64, and, when ``squares``, the sums of squared deviations
     from them (d,) (else zeros): two passes over X (n, d), ``n_blocks`` blocks of rows in
-    parallel, partials added in block order (deterministic whatever the number of threads)."""
+    parallel, partials added in block order (deterministic whatever the number of threads).
+    With ``squares`` and ``row_max`` (1,), OUT row_max[0] = the largest squared distance of a
+    row to the means (the bound-keeping algorithms' rounding margin needs it: no pass of its
+    own)."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, f, start
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
     cdef double[:, ::1] partial = np.zeros((n_blocks, d))
@@ -141,13 +161,17 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
     sq_array = np.zeros(d)
     cdef double[::1] mean = mean_array
     cdef double[::1] sq = sq_array
+    cdef double[::1] block_max = np.zeros(n_blocks)
     cdef int threads = threads_for(n_threads, n * d)
     if d == 0:
+        if row_max is not None:
+            row_max[0] = 0.0
         return mean_array, sq_array
     with nogil:
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
-            column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0])
+            column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0],
+                              NULL)
         for b in range(n_blocks):
             for f in range(d):
                 mean[f] = mean[f] + partial[b, f]
@@ -158,10 +182,12 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
             for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
                 start = min(n, b * per_block)
                 column_sums_block(X, start, min(n, start + per_block), &mean[0],
-                                  &partial[b, 0])
+                                  &partial[b, 0], &block_max[b])
             for b in range(n_blocks):
                 for f in range(d):
                     sq[f] = sq[f] + partial[b, f]
+    if row_max is not None:
+        row_max[0] = float(np.max(block_max)) if squares else -1.0
     return mean_array, sq_array
 
 
