@@ -21,6 +21,7 @@ def _data(seed, n, d, dtype):
     return X.astype(dtype)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("d", [3, 10, 40])
 def test_same_labels_same_centres_bit_for_bit(d, dtype):
