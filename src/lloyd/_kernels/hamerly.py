@@ -481,13 +481,13 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                                      max(hamerly_lb, far[label, p] - ub - margin)))
                 bound = max(half_min[label], lb)
             if ub + margin >= bound:
-                load_row(X, i, offset, row, 0)
                 s = 0.0
-                for f in range(d):
-                    diff = np.float64(row[0, f]) - centers_t[f, label]
+                for f in range(d):  # the row centred as it is read: copied only if in doubt
+                    diff = np.float64(X[i, f] - offset[f]) - centers_t[f, label]
                     s += diff * diff
                 ub = np.sqrt(s)
                 if ub + margin >= bound:
+                    load_row(X, i, offset, row, 0)
                     label, ub, lb = _nearest_two(row, 0, label, s, ub, margin, centers_t,
                                                  dist_sq, ball, nbr_index, nbr_dist, nbr_coords,
                                                  slack)
