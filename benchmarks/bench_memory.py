@@ -1,14 +1,19 @@
 """Peak memory of KMeans.fit over what the process held just before it (X already loaded).
 
-Run: ``python benchmarks/bench_memory.py`` (n = 5·10⁶, d = 3, k = 256, float32; X is 60 MB).
-Each measurement runs in a fresh process, so ``ru_maxrss`` (the peak since the process started)
-minus the resident size just before ``fit`` is the fit's own peak.
+Run: ``python benchmarks/bench_memory.py`` (the cells below: n = 5·10⁶, d = 3, k = 256,
+float32, X 60 MB; and n = 6·10⁴, d = 784, k = 10, float64, X 359 MiB, the size of MNIST), or
+one cell: ``--n 60000 --d 784 --k 10 --dtype float64 --algorithms elkan,hamerly``.
+Each measurement runs in a fresh process; the kernel's peak resident size (``VmHWM``) is reset
+just before ``fit`` (``/proc/self/clear_refs``), so the peak after it minus the resident size
+before it is the fit's own peak. A fit centres each row as
+it reads it: it should add its labels and bounds, not a copy of X.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -16,13 +21,23 @@ CHILD = r"""
 import json, resource, sys
 import numpy as np
 
-def rss_kib():
+def status_kib(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
 
-n, d, k, dtype, algorithm, max_iter = json.loads(sys.argv[1])
+def reset_peak():
+    # Reset the kernel's peak RSS (VmHWM) to the current RSS: the peak measured after is the
+    # fit's, not that of making X (Linux >= 4.0).
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+n, d, k, dtype, algorithm, max_iter, init_name = json.loads(sys.argv[1])
 import lloyd
 from lloyd import KMeans
 # compile (or load the cache) on a small problem first, so compilation is not counted
@@ -30,41 +45,61 @@ KMeans(4, n_init=1, max_iter=2, algorithm=algorithm, random_state=0).fit(
     np.random.default_rng(1).normal(size=(2000, d)).astype(dtype))
 rng = np.random.default_rng(0)
 X = np.empty((n, d), dtype=dtype)
-for start in range(0, n, 250_000):
-    stop = min(n, start + 250_000)
+step = max(1, 2**22 // d)  # slices of 32 MB at most: making X leaves no high peak behind
+for start in range(0, n, step):
+    stop = min(n, start + step)
     X[start:stop] = rng.normal(size=(stop - start, d))
-init = X[:k].copy()
-before = rss_kib()
-peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-km = KMeans(k, init=init, n_init=1, max_iter=max_iter, tol=0, algorithm=algorithm).fit(X)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+init = X[:k].copy() if init_name == "array" else init_name
+reset = reset_peak()
+before = status_kib("VmRSS")
+peak_before = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+km = KMeans(k, init=init, n_init=1, max_iter=max_iter, tol=0, algorithm=algorithm,
+            random_state=0).fit(X)
+peak = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"x_mb": X.nbytes / 2**20, "rss_before_mb": before / 1024,
                   "peak_before_mb": peak_before / 1024, "peak_mb": peak / 1024,
-                  "added_mb": (peak - max(before, 0)) / 1024, "n_iter": km.n_iter_}))
+                  "added_mb": (peak - max(before, peak_before)) / 1024,
+                  "n_iter": km.n_iter_}))
 """
+
+
+#: (n, d, k, dtype, algorithms): the palette-sized cell and MNIST's shape in float64.
+CELLS = [
+    (5_000_000, 3, 256, "float32", "lloyd"),
+    (60_000, 784, 10, "float64", "lloyd,elkan,hamerly,yinyang"),
+]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=5_000_000)
+    parser.add_argument("--n", type=int, help="one cell: rows (with --d, --k)")
     parser.add_argument("--d", type=int, default=3)
     parser.add_argument("--k", type=int, default=256)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--algorithms", default="lloyd")
+    parser.add_argument("--inits", default="array,k-means++",
+                        help="'array' (X's first k rows) and/or 'k-means++' (seeding counted)")
     parser.add_argument("--max-iter", type=int, default=5)
     args = parser.parse_args(argv)
-    print("| algorithm | n | d | k | dtype | X MB | RSS before fit MB | peak during fit MB "
-          "| added by fit MB | labels + copy of X MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for algorithm in args.algorithms.split(","):
-        spec = json.dumps([args.n, args.d, args.k, args.dtype, algorithm, args.max_iter])
-        out = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True,
-                             text=True, check=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        expected = r["x_mb"] + args.n * 4 / 2**20  # copy_x=True centres a copy; int32 labels
-        print(f"| {algorithm} | {args.n:,} | {args.d} | {args.k} | {args.dtype} "
-              f"| {r['x_mb']:.0f} | {r['rss_before_mb']:.0f} | {r['peak_mb']:.0f} "
-              f"| {r['added_mb']:.0f} | {expected:.0f} |")
+    cells = CELLS if args.n is None else [(args.n, args.d, args.k, args.dtype, args.algorithms)]
+    print("| algorithm | init | n | d | k | dtype | X MB | RSS before fit MB "
+          "| peak during fit MB | added by fit MB | added / X | labels MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, d, k, dtype, algorithms in cells:
+        for algorithm in algorithms.split(","):
+            for init in args.inits.split(","):
+                spec = json.dumps([n, d, k, dtype, algorithm, args.max_iter, init])
+                # A fixed mmap threshold: every large block is mapped and unmapped, so memory
+                # freed before the fit (making X) is not reused unseen from the heap.
+                env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
+                out = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True,
+                                     text=True, check=True, env=env).stdout
+                r = json.loads(out.strip().splitlines()[-1])
+                labels_mb = n * 4 / 2**20  # int32 labels
+                print(f"| {algorithm} | {init} | {n:,} | {d} | {k} | {dtype} "
+                      f"| {r['x_mb']:.0f} | {r['rss_before_mb']:.0f} | {r['peak_mb']:.0f} "
+                      f"| {r['added_mb']:.1f} | {r['added_mb'] / r['x_mb']:.1%} "
+                      f"| {labels_mb:.1f} |")
     return 0
 
 

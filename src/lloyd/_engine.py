@@ -161,15 +161,23 @@ def move_to_empty(sums, weights, empty, rows):
         weights[new_cluster] = w
 
 
-def relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
+def relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty,
+                            offset=None):
     """Move each empty cluster to one of the rows farthest from their centres (IN/OUT: sums,
-    weights): :func:`move_to_empty` with X's rows."""
+    weights): :func:`move_to_empty` with the rows of ``X − offset`` (X when None). Returns the
+    rows taken."""
 
     distances = np.empty(X.shape[0], dtype=X.dtype)
-    distances_to_assigned(X, centers, labels, distances)
+    distances_to_assigned(X, centers, labels, distances, offset=offset)
     far = farthest(distances, empty.size)
-    move_to_empty(sums, weights, empty,
-                  ((X[row], float(sample_weight[row]), labels[row]) for row in far))
+    move_to_empty(sums, weights, empty, _rows_of(X, offset, sample_weight, labels, far))
+    return far
+
+
+def _rows_of(X, offset, sample_weight, labels, rows):
+    """What :func:`move_to_empty` takes for these ``rows`` of ``X − offset``."""
+    return ((X[row] if offset is None else X[row] - offset, float(sample_weight[row]),
+             labels[row]) for row in rows)
 
 
 # ---------------------------------------------------------------------- the iteration driver
@@ -180,7 +188,7 @@ def keep_no_bounds(centers, centers_new, shift):
 
 
 def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, verbose=0,
-            progress=None, relax=1.0, project=None):
+            progress=None, relax=1.0, exact_totals=None, project=None):
     """The convergence loop every run shares, in memory or on Dask.
 
     ``totals(centers)`` assigns every row to its nearest centre and returns the clusters'
@@ -202,6 +210,11 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
     ``project(centers, centers_new)``, when given, maps the updated centres in place onto the
     set they must lie in (spherical k-means: the unit sphere) before the shift is measured, so
     the stopping rule and ``moved`` see the centres the next assignment uses.
+
+    ``exact_totals(sums, weights)``, for totals kept as running sums (which drift by
+    rounding), recomputes the last ``totals`` (and relocation) from full sums in place; it is
+    called on the plain step that ends the loop, so the centres returned are the same bit for
+    bit as those of an algorithm that sums every row every time, for the same labels.
 
     Returns
     -------
@@ -226,7 +239,15 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
             project(centers, centers_new)
         reductions.center_shift(centers, centers_new, shift)
         shift_total = float(np.dot(shift, shift))
-        if relax != 1.0 and i > 0 and not (relocated or same or shift_total <= tol):
+        plain = relax == 1.0 or i == 0 or relocated or same or shift_total <= tol
+        if exact_totals is not None and plain and (same or shift_total <= tol
+                                                   or i == max_iter - 1):
+            exact_totals(sums, weights)
+            reductions.average_centers(sums, weights, centers, centers_new)
+            if project is not None:
+                project(centers, centers_new)
+            reductions.center_shift(centers, centers_new, shift)
+        if not plain:
             centers_new += (relax - 1.0) * (centers_new - centers)
             if project is not None:
                 project(centers, centers_new)
@@ -253,8 +274,10 @@ def iterate(centers_init, max_iter, tol, totals, relocate, moved, inertia, *, ve
 
 
 def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose, assign,
-                      moved, progress=None, incremental=False, relax=1.0, project=None):
-    """:func:`iterate` on validated, centred X in memory; returns a :class:`Run`.
+                      moved, progress=None, incremental=False, relax=1.0, offset=None,
+                      project=None):
+    """:func:`iterate` on validated X in memory, centred by ``offset`` (d,) of X's dtype (or
+    already centred: None) as the kernels read it; returns a :class:`Run` in centred units.
 
     ``assign(centers, labels, block_sums, block_weights, block_counts, mode)`` labels every row
     for ``centers`` (IN/OUT ``labels``), returns how many labels changed (or None: then they
@@ -284,9 +307,14 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     counts = np.zeros(k, dtype=np.int64)
     change_sums = np.empty((k, d))
     change_weights = np.empty(k)
-    state = {"totals_match_labels": False, "labels_old": None}
+    # "relocated": the last iteration's relocation (empty clusters, the rows they took), if any
+    # "full_pass": the last totals are full sums, not running ones
+    state = {"totals_match_labels": False, "labels_old": None, "relocated": None,
+             "full_pass": False}
 
     def totals(centers):
+        state["relocated"] = None
+        state["full_pass"] = not (incremental and state["totals_match_labels"])
         if incremental and state["totals_match_labels"]:
             n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
                                layout.CHANGES)
@@ -317,15 +345,29 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
         return sums, weights, empty, same
 
     def relocate(centers, sums, weights, empty):
-        relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty)
+        far = relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty,
+                                      offset)
+        state["relocated"] = (empty, far)
 
     def inertia(centers):
-        return reductions.inertia(X, sample_weight, centers, labels, n_blocks)
+        return reductions.inertia(X, sample_weight, centers, labels, n_blocks, offset=offset)
+
+    def exact_totals(sums, weights):
+        if state["full_pass"]:
+            return  # the last totals were full sums already
+        reductions.cluster_sums(X, sample_weight, labels,
+                                np.zeros(0, dtype=X.dtype) if offset is None else offset,
+                                block_sums, block_weights)
+        reductions.merge_blocks(block_sums, block_weights, sums, weights)
+        if state["relocated"] is not None:
+            empty, far = state["relocated"]
+            move_to_empty(sums, weights, empty,
+                          _rows_of(X, offset, sample_weight, labels, far))
 
     centers, n_iter, strict = iterate(centers_init, max_iter, tol, totals, relocate, moved,
                                       inertia, verbose=verbose, progress=progress, relax=relax,
+                                      exact_totals=exact_totals if incremental else None,
                                       project=project)
     if not strict:
         assign(centers, labels, block_sums, block_weights, block_counts, layout.LABELS_ONLY)
-    return Run(labels, reductions.inertia(X, sample_weight, centers, labels, n_blocks), centers,
-               n_iter)
+    return Run(labels, inertia(centers), centers, n_iter)

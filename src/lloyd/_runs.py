@@ -25,7 +25,7 @@ from lloyd.steps import run_kmeans
 
 
 def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, max_iter=300,
-                 tol=1e-4, random_state=None, algorithm="auto", verbose=0, overwrite_x=False,
+                 tol=1e-4, random_state=None, algorithm="auto", verbose=0,
                  progress=None, relaxation=1.0, project=None):
     """The best of ``n_init`` k-means runs on validated input: what ``KMeans.fit`` computes.
 
@@ -33,8 +33,8 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     ----------
     X : ndarray of shape (n_samples, n_features)
         C-contiguous float32 or float64, finite, with ``n_samples >= n_clusters``. It is
-        centred in place during the fit (distances are more accurate near the origin) and,
-        unless ``overwrite_x``, restored afterwards (then it may differ by rounding).
+        neither modified nor copied: the kernels centre each row as they read it (distances
+        are more accurate near the origin), with the same roundings as a centred copy.
     sample_weight : ndarray of shape (n_samples,)
         Validated weights of X's dtype.
     n_clusters : int
@@ -50,16 +50,13 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     random_state : int, RandomState instance or None
     algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}
     verbose : int
-    overwrite_x : bool
-        X may be left centred (its owner made it for this fit).
     progress : callable or None
         Called with no argument after every iteration (progress bars).
     relaxation : float
         Over-relaxation of the steps (see ``_engine.iterate``; 1 is Lloyd's plain step).
     project : callable or None
-        ``project(centers, centers_new)`` maps the updated centres onto the set they must lie
-        in (see ``_engine.iterate``; ``lloyd.spherical.unit_centers``). The set is placed about
-        the origin, so X is then not centred.
+        Maps each update's centres onto their set (spherical k-means: the unit sphere; see
+        ``_engine.iterate``). X is then not centred: a projection is defined about the origin.
 
     Returns
     -------
@@ -73,74 +70,84 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     random_state = check_random_state(random_state)
     # One compiled pass for the means and one for the variances (np.var makes temporaries
     # the size of X: 1.6 s at 60000 × 784 float64 on this project's machine).
+    row_max = np.zeros(1)  # the largest squared distance of a row to the mean, with squares
     mean, squares = reductions.column_moments(
-        X, layout.n_blocks(n_samples, 1, n_features), tol != 0)
+        X, layout.n_blocks(n_samples, 1, n_features), tol != 0, 0, row_max)
     tol = tolerance(X, tol, squares)
     if algorithm == "auto":
         algorithm = choose_algorithm(n_samples, n_features, n_clusters, X.dtype)
     init_is_array = not isinstance(init, str) and not callable(init)
-    # Centre X for more accurate distances, as scikit-learn does; undo it afterwards. (Unit
-    # rows gain nothing from it, and a projection is defined about the origin.)
+    # Work on X centred, for more accurate distances, as scikit-learn does; but centred as the
+    # kernels read it (``X − X_mean`` a row or a chunk at a time), never as a copy of X.
     X_mean = mean.astype(X.dtype) if project is None else np.zeros(n_features, X.dtype)
-    if project is None:
-        X -= X_mean
     if init_is_array:
         init = init - X_mean
-    try:
-        best = None
-        with blas_single_thread():
-            for _ in range(n_init):
-                centers_init = init_centroids(X, n_clusters, init, random_state, sample_weight)
-                if verbose:
-                    print("Initialization complete")
-                run = single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
-                                 verbose, progress, relaxation, project=project)
-                if best is None or (
-                    run.inertia < best.inertia
-                    and not is_same_clustering(run.labels, best.labels, n_clusters)
-                ):
-                    best = run
-    finally:
-        if not overwrite_x and project is None:
-            X += X_mean
+    best = None
+    with blas_single_thread():
+        for _ in range(n_init):
+            centers_init = init_centroids(X, n_clusters, init, random_state, sample_weight,
+                                          offset=X_mean)
+            if verbose:
+                print("Initialization complete")
+            run = single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
+                             verbose, progress, relaxation, offset=X_mean,
+                             row_sq_max=(float(row_max[0]) if tol != 0 and project is None
+                                         else None), project=project)
+            if best is None or (
+                run.inertia < best.inertia
+                and not is_same_clustering(run.labels, best.labels, n_clusters)
+            ):
+                best = run
     return best._replace(centers=best.centers + X_mean), algorithm
 
 
 def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose,
-               progress=None, relax=1.0, *, project=None):
-    """One run of ``algorithm`` from ``centers_init`` on validated, centred X; ``progress()``,
-    when given, is called after every iteration; ``relax`` over-relaxes the steps and
-    ``project`` maps each update's centres onto their set (see ``_engine.iterate``)."""
+               progress=None, relax=1.0, offset=None, row_sq_max=None, project=None):
+    """One run of ``algorithm`` from ``centers_init`` on validated X centred by ``offset``
+    (d,) of X's dtype as it is read (None: X is centred already); the centres are in centred
+    units. ``progress()``, when given, is called after every iteration; ``relax``
+    over-relaxes the steps and ``project`` maps each update's centres onto their set (see
+    ``_engine.iterate``); ``row_sq_max``, when known, is the
+    largest squared distance of a row of X to its mean (for the bounds' rounding margin: no
+    pass over X of its own)."""
     run = {"elkan": _kmeans_single_elkan, "hamerly": _kmeans_single_hamerly,
            "yinyang": _kmeans_single_yinyang}.get(algorithm, _kmeans_single_lloyd)
+    if offset is None:
+        offset = np.zeros(X.shape[1], dtype=X.dtype)  # x − 0 is x, exactly
+    offset = np.ascontiguousarray(offset, dtype=X.dtype)
     if run is _kmeans_single_lloyd and X.shape[1] <= LOW_D_MAX:  # ahead of time: chooses itself
-        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax,
-                   project=project)
+        return run(X, offset, sample_weight, centers_init, max_iter, tol, verbose, progress,
+                   relax, row_sq_max, project)
     # numba's kernels: threads chosen once a run, from a pass's multiply-adds in units of
     # 3-feature distances (what kernel_threads counts).
     work = X.shape[0] * centers_init.shape[0] * max(1, X.shape[1] // 3)
     with numba_threads(work):
-        return run(X, sample_weight, centers_init, max_iter, tol, verbose, progress, relax,
-                   project=project)
+        return run(X, offset, sample_weight, centers_init, max_iter, tol, verbose, progress,
+                   relax, row_sq_max, project)
 
 
-def _kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0, project=None):
-    """One run of Lloyd's algorithm from ``centers_init`` on validated, centred X."""
+def _kmeans_single_lloyd(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
+                         progress=None, relax=1.0, row_sq_max=None, project=None):
+    """One run of Lloyd's algorithm from ``centers_init`` on validated X, centred by
+    ``offset`` as it is read."""
     from lloyd._kernels.lloyd import lloyd_pass
+
+    centring = offset if np.any(offset) else None  # none: the kernels' plain path
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         return lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights,
-                          mode != layout.LABELS_ONLY)
+                          mode != layout.LABELS_ONLY, centring)
 
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, keep_no_bounds, progress, relax=relax, project=project)
+                             assign, keep_no_bounds, progress, relax=relax, offset=centring,
+                             project=project)
 
 
-def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0, project=None):
-    """One run of Elkan's algorithm from ``centers_init`` on validated, centred X."""
+def _kmeans_single_elkan(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
+                         progress=None, relax=1.0, row_sq_max=None, project=None):
+    """One run of Elkan's algorithm from ``centers_init`` on validated X, centred by
+    ``offset`` as it is read."""
     from lloyd._kernels import elkan
 
     n = X.shape[0]
@@ -150,13 +157,14 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
     labels = np.full(n, -1, dtype=np.int32)
     upper = np.empty(n, dtype=X.dtype)
     lower = np.empty((n, k), dtype=X.dtype)
-    margin = _bound_margin(X, centers_init, np.finfo(X.dtype).eps)
+    margin = _bound_margin(X, centers_init, np.finfo(X.dtype).eps, offset=offset,
+                           row_sq_max=row_sq_max)
     elkan.half_distances(centers_init, half_dist, next_half)
-    elkan.init_bounds(X, centers_init, half_dist, margin, labels, upper, lower)
+    elkan.init_bounds(X, centers_init, half_dist, margin, labels, upper, lower, offset)
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         elkan.elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper,
-                         lower, block_sums, block_weights, block_counts, mode)
+                         lower, block_sums, block_weights, block_counts, mode, offset)
 
     def moved(centers, centers_new, shift):
         elkan.shift_bounds(labels, shift, margin, upper, lower)
@@ -164,12 +172,13 @@ def _kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol, verbose=
 
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
                              assign, moved, progress, incremental=True, relax=relax,
-                             project=project)
+                             offset=offset, project=project)
 
 
-def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                          progress=None, relax=1.0, project=None):
-    """One run of Hamerly's algorithm from ``centers_init`` on validated, centred X."""
+def _kmeans_single_hamerly(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
+                           progress=None, relax=1.0, row_sq_max=None, project=None):
+    """One run of Hamerly's algorithm from ``centers_init`` on validated X, centred by
+    ``offset`` as it is read."""
     from lloyd._kernels import hamerly
 
     n = X.shape[0]
@@ -179,7 +188,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     lower = np.zeros(n)
     half_min = np.empty(k)
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
-    margin = _bound_margin(X, centers_init)
+    margin = _bound_margin(X, centers_init, offset=offset, row_sq_max=row_sq_max)
     d = X.shape[1]
     # Above the low-dimension kernels' range the rows whose bounds fail are measured with BLAS.
     dense = d > LOW_D_MAX
@@ -207,7 +216,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
             hamerly.half_min_distances(centers, half_min)
             hamerly.hamerly_pass_dense(X, sample_weight, centers, half_min, shift64, labels,
                                        upper, lower, margin, block_sums, block_weights,
-                                       block_counts, mode)
+                                       block_counts, mode, offset)
             return
         if nbr_index.shape[0]:
             if rebuild_drift is None or hamerly.refresh_neighbours(
@@ -222,7 +231,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
         changed = hamerly.hamerly_pass(X, sample_weight, centers, half_min, shift64, labels,
                                        upper, lower, margin, block_sums, block_weights,
                                        block_counts, mode, nbr_index, nbr_dist, nbr_coords,
-                                       nbr_slack)
+                                       nbr_slack, offset)
         # The first pass starts from placeholder labels (zeros): its count means nothing.
         return changed if n_passes > 1 else None
 
@@ -233,7 +242,7 @@ def _kmeans_single_hamerly(X, sample_weight, centers_init, max_iter, tol, verbos
     # are read no further than their bounds.
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
                              assign, moved, progress, incremental=True, relax=relax,
-                             project=project)
+                             offset=offset, project=project)
 
 
 #: From this many clusters Hamerly keeps a table of every centre's nearest neighbours, sorted,
@@ -253,9 +262,10 @@ HAMERLY_TABLE_DRIFT = 0.25
 YINYANG_GROUP_SIZE = 10
 
 
-def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                           progress=None, relax=1.0, project=None):
-    """One run of Yinyang k-means from ``centers_init`` on validated, centred X."""
+def _kmeans_single_yinyang(X, offset, sample_weight, centers_init, max_iter, tol, verbose=0,
+                           progress=None, relax=1.0, row_sq_max=None, project=None):
+    """One run of Yinyang k-means from ``centers_init`` on validated X, centred by ``offset``
+    as it is read."""
     from lloyd._kernels import hamerly, yinyang
 
     n = X.shape[0]
@@ -271,19 +281,20 @@ def _kmeans_single_yinyang(X, sample_weight, centers_init, max_iter, tol, verbos
     lower = np.zeros((n, n_groups))
     shift64 = np.zeros(k)  # how far each centre moved since the bounds were last valid
     group_shift = np.zeros(n_groups)
-    margin = _bound_margin(X, centers_init)
+    margin = _bound_margin(X, centers_init, offset=offset, row_sq_max=row_sq_max)
 
     def assign(centers, labels, block_sums, block_weights, block_counts, mode):
         yinyang.yinyang_pass(X, sample_weight, centers, order, position, group_start, group_of,
                              shift64, group_shift, margin, labels, upper, lower, block_sums,
-                             block_weights, mode != layout.LABELS_ONLY)
+                             block_weights, mode != layout.LABELS_ONLY, offset)
 
     def moved(centers, centers_new, shift):
         hamerly.center_moves(centers, centers_new, shift64)
         yinyang.group_moves(shift64, group_start, order, group_shift)
 
     return iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, verbose,
-                             assign, moved, progress, relax=relax, project=project)
+                             assign, moved, progress, relax=relax, offset=offset,
+                             project=project)
 
 
 def _center_groups(centers, n_groups, n_iter=5):
@@ -295,14 +306,25 @@ def _center_groups(centers, n_groups, n_iter=5):
     return np.unique(group_of, return_inverse=True)[1].reshape(-1).astype(np.intp)
 
 
-def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps)):  # noqa: B008
+def _bound_margin(X, centers, eps=float(np.finfo(np.float64).eps), *, offset=None,  # noqa: B008
+                  row_sq_max=None):
     """Absolute slack for the distance bounds: well above the rounding of distances between
-    rows and centres stored with machine epsilon ``eps`` (every centre is a mean of rows, a
-    row or an initial centre)."""
+    the rows of ``X − offset`` and centres stored with machine epsilon ``eps`` (every centre is
+    a mean of rows, a row or an initial centre).
 
-    row_sq = np.empty(X.shape[0])
-    row_norms_sq(X, row_sq)
-    row_norm = np.sqrt(float(np.max(row_sq)))
+    ``row_sq_max``: the largest squared distance of a row to the exact mean, when a pass over
+    X already found it; the rows centred by ``offset`` (the mean in X's dtype, each difference
+    rounded) are then within ``2·√d·eps_X·max|offset|`` and a relative ``eps_X`` of that."""
+
+    if row_sq_max is None:
+        row_sq = np.empty(X.shape[0])
+        row_norms_sq(X, row_sq, offset=offset)
+        row_norm = np.sqrt(float(np.max(row_sq)))
+    else:
+        eps_x = float(np.finfo(X.dtype).eps)
+        shift = 0.0 if offset is None else float(np.max(np.abs(offset), initial=0.0))
+        row_norm = (np.sqrt(row_sq_max) * (1.0 + 4.0 * eps_x)
+                    + 2.0 * np.sqrt(X.shape[1]) * eps_x * shift)
     center_norm = np.sqrt(float(np.max(np.einsum("ij,ij->i", centers, centers,
                                                   dtype=np.float64))))
     return 8.0 * (X.shape[1] + 4) * eps * (row_norm + center_norm)

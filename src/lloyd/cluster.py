@@ -92,10 +92,24 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 stacklevel=4,  # the user's call of fit
             )
             n_init = 1
+        # scikit-learn's private name for the resolved count; its own tests of n_init='auto'
+        # read it, and code written against scikit-learn may too.
+        self._n_init = n_init
         return n_init
 
-    def _init_centroids(self, X, init, random_state, sample_weight):
-        return init_centroids(X, self.n_clusters, init, random_state, sample_weight)
+    def _init_centroids(self, X, init, random_state, sample_weight, *, x_squared_norms=None,
+                        init_size=None, n_centroids=None):
+        """Starting centres for validated X (``seeding.init_centroids``), with scikit-learn's
+        private keywords (its own tests call them): ``x_squared_norms`` is accepted and unused
+        (the kernels compute what they need), ``init_size`` draws that many random rows to seed
+        on (all of them when None or larger), ``n_centroids`` overrides ``n_clusters``."""
+        n_samples = X.shape[0]
+        if init_size is not None and init_size < n_samples:
+            rows = random_state.randint(0, n_samples, init_size)
+            X, sample_weight = X[rows], sample_weight[rows]
+        n_centroids = self.n_clusters if n_centroids is None else n_centroids
+        return init_centroids(X, n_centroids, init, random_state,
+                              np.asarray(sample_weight, dtype=X.dtype))
 
     def _warn_if_fewer_clusters(self, n_distinct):
         if n_distinct < self.n_clusters:
@@ -203,8 +217,9 @@ class KMeans(_BaseKMeans):
     random_state : int, RandomState instance or None, default=None
         Makes seeding, and so the whole fit, repeatable.
     copy_x : bool, default=True
-        When False and X is already C-ordered float, X is centred in place during the fit and
-        restored afterwards (it may then differ from the original by rounding).
+        Accepted for scikit-learn's signature; it changes nothing: X is never modified nor
+        copied (when already C-ordered float32 or float64). The kernels centre each row as
+        they read it, with the roundings of a centred copy, so no copy is needed.
     algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
         'lloyd' is the classic iteration; 'elkan' skips distance computations with the
         triangle inequality (k lower bounds per row: n × k memory); 'hamerly' does so with one
@@ -305,12 +320,10 @@ class KMeans(_BaseKMeans):
         iteration of every run (``lloyd cluster``'s progress bar)."""
         self._check_params()
         X = validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", copy=self.copy_x,
-            ensure_min_samples=1, ensure_all_finite=False,
+            self, X, dtype=[np.float64, np.float32], order="C", ensure_min_samples=1,
+            ensure_all_finite=False,
         )
         check_finite_scale(X)
-        if not self.copy_x and not X.flags.writeable:
-            X = X.copy()  # read-only input (e.g. a memmap) cannot be centred in place
         check_enough_rows(X.shape[0], self.n_clusters)
         sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
@@ -318,10 +331,19 @@ class KMeans(_BaseKMeans):
         init = self.init
         if not isinstance(init, str) and not callable(init):
             init = check_init_array(init, X, self.n_clusters)
+        algorithm = self.algorithm
+        if algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' "
+                "instead.",  # scikit-learn's words: code that filters them keeps working
+                RuntimeWarning,
+                stacklevel=3,  # the user's call of fit
+            )
+            algorithm = "lloyd"
         best, algorithm = fit_weighted(
             X, sample_weight, self.n_clusters, init=init, n_init=n_init,
             max_iter=self.max_iter, tol=self.tol, random_state=random_state,
-            algorithm=self.algorithm, verbose=self.verbose, overwrite_x=self.copy_x,
+            algorithm=algorithm, verbose=self.verbose,
             progress=progress,
         )
         self._warn_if_fewer_clusters(

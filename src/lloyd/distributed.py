@@ -399,8 +399,8 @@ def _kmeans_parallel(dask, chunks, mean, k, random_state, dtype, n_samples,
         )
     cand_weights = np.maximum(cand_weights, np.finfo(np.float32).tiny).astype(dtype)
     start, _ = _kmeans_plusplus(candidates, k, cand_weights, random_state)
-    # A plain weighted k-means of the candidates (``candidates`` is ours to centre in place).
-    run, _ = fit_weighted(candidates, cand_weights, k, init=start, overwrite_x=True)
+    # A plain weighted k-means of the candidates.
+    run, _ = fit_weighted(candidates, cand_weights, k, init=start)
     return np.ascontiguousarray(run.centers, dtype=dtype)
 
 

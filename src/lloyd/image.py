@@ -553,10 +553,10 @@ def _fit_palette(colors, weights, n_colors, *, init, n_init, max_iter, tol, rand
     if not isinstance(init, str):
         init = np.array(init, dtype=np.float64, order="C")
     run, _ = fit_weighted(
-        np.array(colors, dtype=np.float64, order="C"),  # a copy, for the fit to centre
+        np.ascontiguousarray(colors, dtype=np.float64),
         np.ascontiguousarray(weights, dtype=np.float64), n_colors, init=init, n_init=n_init,
         max_iter=max_iter, tol=tol, random_state=random_state,
-        algorithm=_palette_algorithm(n_colors), overwrite_x=True,
+        algorithm=_palette_algorithm(n_colors),
         relaxation=_PALETTE_RELAXATION,
     )
     return np.asarray(run.centers, dtype=np.float64)

@@ -180,7 +180,9 @@ class MiniBatchKMeans(_BaseKMeans):
                 stacklevel=3,
             )
             init_size = 3 * self.n_clusters
-        return min(init_size, n_samples)
+        # scikit-learn's private name for the resolved size (its own tests read it)
+        self._init_size = min(init_size, n_samples)
+        return self._init_size
 
     def _start(self, rows, weights_of, init_size, random_state):
         """Initial centres from ``init_size`` random rows (all the rows when there are no more).

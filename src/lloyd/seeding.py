@@ -245,8 +245,12 @@ def _afkmc2(X, n_clusters, sample_weight, random_state, chain_length=AFKMC2_CHAI
     return X[indices], indices
 
 
-def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
-    """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState)."""
+def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None,
+                     offset=None):
+    """k-means++ on validated input (C-contiguous float X, weights of its dtype, a RandomState),
+    on the rows of ``X − offset`` when ``offset`` (d,) of X's dtype is given: each row centred
+    as it is read, with the roundings of a centred copy, which is never made. The centres
+    returned are centred rows."""
     from lloyd._kernels import seeding as kernels
     from lloyd._kernels.lloyd import LOW_D_MAX
 
@@ -268,11 +272,15 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         first = kernels.weighted_row(weights64, total, random_state.random_sample())
     else:  # let choice raise its error
         first = random_state.choice(n_samples, p=weights64 / total)
-    centers[0] = X[first]
+
+    def rows(i):
+        return X[i] if offset is None else X[i] - offset
+
+    centers[0] = rows(first)
     indices[0] = first
     closest = np.empty(n_samples)
     block_pot = np.empty(n_blocks)
-    kernels.init_closest(X, sample_weight, first, closest, block_pot)
+    kernels.init_closest(X, sample_weight, first, closest, block_pot, offset=offset)
 
     candidates = np.empty(n_local_trials, dtype=np.intp)
     block_pots = np.empty((n_blocks, n_local_trials))
@@ -281,8 +289,8 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
         kernels.plusplus_steps(X, sample_weight, closest, block_pot, uniforms,
                                n_features <= LOW_D_MAX, indices, candidates, block_pots,
-                               np.empty(n_local_trials))
-        centers[:] = X[indices]
+                               np.empty(n_local_trials), offset=offset)
+        centers[:] = rows(indices)
         return centers, indices
 
     # In high dimension the candidates' distances come from one matrix product (as in
@@ -291,7 +299,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     # centre is far from every candidate (twice its distance) keeps its distance: it is
     # skipped, neither read nor multiplied (``product_potentials``).
     x_sq = np.empty(n_samples)
-    reductions.row_norms_sq(X, x_sq)
+    reductions.row_norms_sq(X, x_sq, offset=offset)
     products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
     prune = n_features >= PRUNED_SEEDING_MIN_FEATURES
     nearest = np.zeros(n_samples if prune else 0, dtype=np.int32)
@@ -304,19 +312,20 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
             targets = random_state.uniform(size=n_local_trials) * current_pot
             kernels.sample_rows(sample_weight, closest, block_pot, targets, candidates,
                                 no_columns, -1)
-            cand = X[candidates]
+            cand = rows(candidates)
             cand_t = np.ascontiguousarray(cand.T)
             cand_sq = x_sq[candidates]
-            if prune:
-                kernels.center_gaps(X, indices, c, cand_t, gap)
+            if prune:  # the centres so far are centres[:c], centred rows
+                kernels.center_gaps(centers, np.arange(c, dtype=np.intp), c, cand_t, gap)
             kernels.product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest,
-                                       nearest, gap, slack, prune, products, block_pots)
+                                       nearest, gap, slack, prune, products, block_pots,
+                                       offset)
             choice = int(np.argmin(_ordered_sum(block_pots)))
             kernels.product_add_center(products, choice, c, x_sq, cand_sq, sample_weight,
                                        closest, nearest, prune, block_pot)
             best = candidates[choice]
             current_pot = _ordered_sum(block_pot)
-            centers[c] = X[best]
+            centers[c] = rows(best)
             indices[c] = best
     return centers, indices
 
@@ -329,13 +338,16 @@ def _ordered_sum(partials):
     return total
 
 
-def init_centroids(X, n_clusters, init, random_state, sample_weight):
-    """Starting centres on validated, centred X (a C-contiguous array of X's dtype, or a
-    validated CSR matrix: ``lloyd._sparse.init_centroids``).
+def init_centroids(X, n_clusters, init, random_state, sample_weight, offset=None):
+    """Starting centres on validated X (a C-contiguous array of X's dtype, or a validated CSR
+    matrix: ``lloyd._sparse.init_centroids``, never centred), centred by ``offset`` (d,) of
+    X's dtype when given, as the kernels read it (X is never copied); the centres are then
+    centred too.
 
     ``init`` is 'k-means++', 'afk-mc2', 'random' (distinct rows drawn with probability
-    proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (its result
-    is validated here) or a validated array; ``random_state`` a RandomState.
+    proportional to their weight), a callable ``init(X, n_clusters, random_state)`` (given the
+    centred X, as scikit-learn gives it; its result is validated here) or a validated array
+    (already centred); ``random_state`` a RandomState.
     """
     n_samples = X.shape[0]
     if _is_sparse(X):
@@ -343,16 +355,22 @@ def init_centroids(X, n_clusters, init, random_state, sample_weight):
 
         return _sparse.init_centroids(X, n_clusters, init, random_state, sample_weight)
     if isinstance(init, str) and init == "k-means++":
-        centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state)
+        centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state,
+                                      offset=offset)
     elif isinstance(init, str) and init == "afk-mc2":
-        centers, _ = _afkmc2(X, n_clusters, sample_weight, random_state)
+        # AFK-MC²'s chains do not centre rows as they read them yet: a centred copy of X.
+        centers, _ = _afkmc2(X if offset is None else X - offset, n_clusters, sample_weight,
+                             random_state)
     elif isinstance(init, str) and init == "random":
         w = sample_weight.astype(np.float64)
         seeds = random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum())
-        centers = X[seeds]
+        centers = X[seeds] if offset is None else X[seeds] - offset
     elif callable(init):
-        centers = init(X, n_clusters, random_state=random_state)
-        centers = check_init_array(centers, X, n_clusters, name="init(X, ...) result")
+        # scikit-learn hands a callable the centred X and reads its result as centred centres:
+        # the same here, on a centred copy (a callable may read X in any way; only it copies).
+        X_centred = X if offset is None else X - offset
+        centers = init(X_centred, n_clusters, random_state=random_state)
+        centers = check_init_array(centers, X_centred, n_clusters, name="init(X, ...) result")
     else:
         centers = init
     return np.ascontiguousarray(centers, dtype=X.dtype)

@@ -129,8 +129,8 @@ class _Dataset:
         # The exact fit runs on the engine, as KMeans.fit would on these validated rows, so
         # that a table (of any size) is clustered without importing scikit-learn (1-2 s).
         X = self.X
-        if not (X.flags.c_contiguous and X.flags.writeable):  # centred in place by the fit
-            X = np.array(X, order="C")
+        if not X.flags.c_contiguous:  # the fit reads it as it is (never copied nor modified)
+            X = np.ascontiguousarray(X)
         run, algorithm = fit_weighted(
             X, np.ones(len(X), X.dtype), k, init=init,
             n_init=resolve_n_init(init, n_init, KMEANS_N_INIT_RANDOM), algorithm=algorithm,

@@ -54,11 +54,29 @@ def block_bounds(n_samples, blocks, b):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def add_share(X, i, w, label, sums, weights):
-    """IN/OUT sums (k, d), weights (k,): row i, of weight w, counted in cluster ``label``."""
+def offset_or_zeros(X, offset):
+    """``offset`` (d,), or zeros of X's dtype when it is None (x − 0 is x exactly): the
+    kernels that centre rows as they read them take an optional offset."""
+    if offset is None:
+        return np.zeros(X.shape[1], dtype=X.dtype)
+    return offset
+
+
+@njit(nogil=True, cache=True, inline="always")
+def load_row(X, i, offset, row, r):
+    """OUT: row[r] = X[i] − offset (d,), rounded in X's dtype as ``X − offset`` would be: one
+    row of the centred data, for the passes that never make a centred copy of X."""
+    for f in range(X.shape[1]):
+        row[r, f] = X[i, f] - offset[f]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def add_share(X, i, offset, w, label, sums, weights):
+    """IN/OUT sums (k, d), weights (k,): row i less ``offset`` (d,) (the centred row, as
+    :func:`load_row` rounds it), of weight w, counted in cluster ``label``."""
     weights[label] += w
     for f in range(X.shape[1]):
-        sums[label, f] += w * X[i, f]
+        sums[label, f] += w * (X[i, f] - offset[f])
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -85,6 +103,17 @@ def sqdist_feature_order(X, i, centers, j):
         s += diff * diff
     return s
 
+
+
+@njit(nogil=True, cache=True)
+def sqdist_centred(X, i, offset, centers, j):
+    """:func:`sqdist_feature_order` of row i less ``offset`` (d,), rounded in X's dtype as
+    :func:`load_row` rounds it: the same value as on a centred copy, without copying the row."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        diff = np.float64(X[i, f] - offset[f]) - np.float64(centers[j, f])
+        s += diff * diff
+    return s
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})

@@ -13,11 +13,13 @@ from lloyd._kernels.common import (
     add_share,
     block_bounds,
     block_partials_counted,
+    load_row,
     move_share,
+    offset_or_zeros,
     rounding_tie,
     sqdist_feature_order,
 )
-from lloyd._kernels.layout import CHANGES, FULL
+from lloyd._kernels.layout import CHANGES, CHUNK, FULL, MAX_BLOCKS
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
@@ -71,35 +73,43 @@ def half_distances(centers, half_dist, next_half):
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def init_bounds(X, centers, half_dist, margin, labels, upper, lower):
-    """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index),
+def init_bounds(X, centers, half_dist, margin, labels, upper, lower, offset=None):
+    """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index)
+    of the rows of ``X − offset`` (when given: centred a row at a time, never copied whole),
     skipping those that the half-distances rule out by more than ``margin`` (their lower bound
     stays 0)."""
-    n = X.shape[0]
+    n, d = X.shape
     k = centers.shape[0]
     tie = rounding_tie(X)
-    for i in prange(n):
-        best = 0
-        best_sq = _sqdist_fast(X, i, centers, 0)
-        min_dist = np.sqrt(best_sq)
-        lower[i, 0] = min_dist
-        for j in range(1, k):
-            lower[i, j] = 0.0
-            if min_dist + margin >= half_dist[best, j]:
-                s = _sqdist_fast(X, i, centers, j)
-                lower[i, j] = np.sqrt(s)
-                if _closer(X, i, centers, j, s, best, best_sq, tie):
-                    best_sq = s
-                    best = j
-                    min_dist = np.sqrt(s)
-        labels[i] = best
-        upper[i] = min_dist
+    offset = offset_or_zeros(X, offset)
+    n_blocks = max(1, min(MAX_BLOCKS, (n + CHUNK - 1) // CHUNK))
+    for b in prange(n_blocks):
+        start, stop = block_bounds(n, n_blocks, b)
+        row = np.empty((1, d), dtype=X.dtype)
+        for i in range(start, stop):
+            load_row(X, i, offset, row, 0)
+            best = 0
+            best_sq = _sqdist_fast(row, 0, centers, 0)
+            min_dist = np.sqrt(best_sq)
+            lower[i, 0] = min_dist
+            for j in range(1, k):
+                lower[i, j] = 0.0
+                if min_dist + margin >= half_dist[best, j]:
+                    s = _sqdist_fast(row, 0, centers, j)
+                    lower[i, j] = np.sqrt(s)
+                    if _closer(row, 0, centers, j, s, best, best_sq, tie):
+                        best_sq = s
+                        best = j
+                        min_dist = np.sqrt(s)
+            labels[i] = best
+            upper[i] = min_dist
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, upper, lower,
-               block_sums, block_weights, block_counts, mode):
-    """One Elkan pass: exact labels for ``centers``, and the per-block sums ``mode`` asks for.
+               block_sums, block_weights, block_counts, mode, offset=None):
+    """One Elkan pass on the rows of ``X − offset`` (d,) (when given: centred a row at a time, as
+    a row is read): exact labels for ``centers``, and the per-block sums ``mode`` asks for.
 
     ``mode`` (``common.LABELS_ONLY | FULL | CHANGES``): with ``FULL``, block_sums (B, k, d) and
     block_weights (B, k), float64, are each block's weighted sums per cluster; with
@@ -109,14 +119,16 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
 
     IN/OUT: labels, upper, lower (bounds valid for ``centers`` on entry and on exit).
     """
-    n = X.shape[0]
+    n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
     tie = rounding_tie(X)
+    offset = offset_or_zeros(X, offset)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums, weights, counts = block_partials_counted(block_sums, block_weights,
                                                               block_counts, b, mode)
+        row = np.empty((1, d), dtype=X.dtype)
         for i in range(start, stop):
             label = labels[i]
             old = label
@@ -131,23 +143,24 @@ def elkan_pass(X, sample_weight, centers, half_dist, next_half, margin, labels, 
                     if j != label and ub + margin >= lower[i, j] and \
                             ub + margin >= half_dist[label, j]:
                         if not tight:
-                            ub_sq = _sqdist_fast(X, i, centers, label)
+                            load_row(X, i, offset, row, 0)
+                            ub_sq = _sqdist_fast(row, 0, centers, label)
                             ub = np.sqrt(ub_sq)
                             lower[i, label] = ub
                             tight = True
                         if ub + margin >= lower[i, j] and ub + margin >= half_dist[label, j]:
-                            s = _sqdist_fast(X, i, centers, j)
+                            s = _sqdist_fast(row, 0, centers, j)
                             lower[i, j] = np.sqrt(s)
-                            if _closer(X, i, centers, j, s, label, ub_sq, tie):
+                            if _closer(row, 0, centers, j, s, label, ub_sq, tie):
                                 label = j
                                 ub_sq = s
                                 ub = np.sqrt(s)
                 labels[i] = label
                 upper[i] = ub
             if mode == FULL:
-                add_share(X, i, sample_weight[i], label, sums, weights)
-            elif mode == CHANGES and label != old:
-                move_share(X, i, sample_weight[i], old, label, sums, weights, counts)
+                add_share(X, i, offset, sample_weight[i], label, sums, weights)
+            elif mode == CHANGES and label != old:  # the row was loaded: it was measured
+                move_share(row, 0, sample_weight[i], old, label, sums, weights, counts)
 
 
 @njit(nogil=True, cache=True, parallel=True)

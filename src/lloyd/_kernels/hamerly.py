@@ -27,10 +27,12 @@ from lloyd._kernels.common import (
     add_share,
     block_bounds,
     block_partials_counted,
+    load_row,
     move_share,
+    offset_or_zeros,
     rounding_tie,
     row_sq,
-    sqdist_feature_order,
+    sqdist_centred,
 )
 from lloyd._kernels.distances import best_two_scores, nearest_exact, score_centers
 from lloyd._kernels.layout import CHANGES, CHUNK, FULL
@@ -422,7 +424,7 @@ def _local_loosening(shift, nbr_index, nbr_dist, slack, nbr_shift, far):
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
                  block_sums, block_weights, block_counts, mode, nbr_index, nbr_dist, nbr_coords,
-                 slack):
+                 slack, offset=None):
     """One Hamerly pass: exact labels for ``centers`` and what ``mode`` asks for, as in
     ``elkan.elkan_pass``: with ``common.CHANGES`` only the rows whose label changed move their
     share (block_counts (B, k): the change in rows per cluster), so a row whose bounds hold
@@ -430,7 +432,9 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     time than adding every row's share); with ``common.FULL``, every row's share.
     Returns how many labels changed.
 
-    IN: X (n, d), sample_weight (n,), centers (k, d), half_min (k,) for ``centers``, shift (k,):
+    IN: X (n, d) and offset (d,) or None: the rows are those of ``X − offset``, centred a row
+    at a time as a row is read (no centred copy of X); sample_weight (n,), centers (k, d),
+    half_min (k,) for ``centers``, shift (k,):
     how far each centre moved since the bounds were last valid (zeros when they are valid),
     margin: the absolute slack added to every bound update.
     IN/OUT: labels (n,), upper (n,), lower (n,) float64 (upper = ∞ means "unknown": the row is
@@ -444,6 +448,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
     k = centers.shape[0]
     n_blocks = block_sums.shape[0]
     ball = nbr_index.shape[0] == k and k > 1
+    offset = offset_or_zeros(X, offset)
     max1, max2, arg1 = _two_largest(shift)
     centers_t = np.empty((d, k))
     for j in range(k):
@@ -460,6 +465,7 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
         sums, weights, counts = block_partials_counted(block_sums, block_weights,
                                                               block_counts, b, mode)
         dist_sq = np.empty(k)
+        row = np.empty((1, d), dtype=X.dtype)
         n_changed = 0
         for i in range(start, stop):
             label = labels[i]
@@ -476,31 +482,33 @@ def hamerly_pass(X, sample_weight, centers, half_min, shift, labels, upper, lowe
                 bound = max(half_min[label], lb)
             if ub + margin >= bound:
                 s = 0.0
-                for f in range(d):
-                    diff = np.float64(X[i, f]) - centers_t[f, label]
+                for f in range(d):  # the row centred as it is read: copied only if in doubt
+                    diff = np.float64(X[i, f] - offset[f]) - centers_t[f, label]
                     s += diff * diff
                 ub = np.sqrt(s)
                 if ub + margin >= bound:
-                    label, ub, lb = _nearest_two(X, i, label, s, ub, margin, centers_t, dist_sq,
-                                                 ball, nbr_index, nbr_dist, nbr_coords, slack)
+                    load_row(X, i, offset, row, 0)
+                    label, ub, lb = _nearest_two(row, 0, label, s, ub, margin, centers_t,
+                                                 dist_sq, ball, nbr_index, nbr_dist, nbr_coords,
+                                                 slack)
                     old = labels[i]
                     if label != old:
                         n_changed += 1
                         labels[i] = label
                         if mode == CHANGES:
-                            move_share(X, i, sample_weight[i], old, label, sums, weights,
+                            move_share(row, 0, sample_weight[i], old, label, sums, weights,
                                        counts)
             upper[i] = ub
             lower[i] = lb
             if mode == FULL:
-                add_share(X, i, sample_weight[i], label, sums, weights)
+                add_share(X, i, offset, sample_weight[i], label, sums, weights)
         changed[b] = n_changed
     return changed.sum()
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper, lower, margin,
-                       block_sums, block_weights, block_counts, mode):
+                       block_sums, block_weights, block_counts, mode, offset=None):
     """``hamerly_pass`` for high dimension: the rows whose bounds fail are measured together.
 
     Each chunk of rows is checked against its bounds first; the rows that fail are copied into
@@ -511,7 +519,8 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
     less its rounding bound. Early on, when most rows fail, this is the dense Lloyd pass; once
     the bounds hold it reads a few numbers a row.
 
-    Same arguments as ``hamerly_pass`` without the neighbour table, but what is reported is
+    Same arguments as ``hamerly_pass`` without the neighbour table (a row is centred by
+    ``offset`` into the buffer as it is read), but what is reported is
     chosen by ``mode`` as in ``elkan.elkan_pass``: with ``common.CHANGES`` only the rows whose
     label changed move their share from the old cluster to the new one (block_counts (B, k):
     the change in rows per cluster), so the rows whose bounds held are not read at all.
@@ -524,6 +533,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
     centers_sq = np.empty(k, dtype=X.dtype)
     centers_sq_max = score_centers(centers, centers_m2, centers_sq)
     tie_factor = rounding_tie(X)
+    offset = offset_or_zeros(X, offset)
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         sums, weights, counts = block_partials_counted(block_sums, block_weights,
@@ -542,11 +552,10 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                 ub, lb, bound = _loosened_bounds(i, label, upper, lower, shift, max1, max2,
                                                  arg1, half_min, margin)
                 if ub + margin >= bound:
-                    ub = np.sqrt(sqdist_feature_order(X, i, centers, label))
+                    ub = np.sqrt(sqdist_centred(X, i, offset, centers, label))
                     if ub + margin >= bound:
                         rows[m] = i
-                        for f in range(d):
-                            xb[m, f] = X[i, f]
+                        load_row(X, i, offset, xb, m)
                         m += 1
                 upper[i] = ub
                 lower[i] = lb
@@ -575,7 +584,7 @@ def hamerly_pass_dense(X, sample_weight, centers, half_min, shift, labels, upper
                     upper[i] = np.sqrt(s)
                     lower[i] = np.sqrt(max(0.0, x_sq + others - err)) if k > 1 else np.inf
                     if mode == CHANGES and label != old:
-                        move_share(X, i, sample_weight[i], old, label, sums, weights, counts)
+                        move_share(xb, r, sample_weight[i], old, label, sums, weights, counts)
             if mode == FULL:
                 for i in range(c0, c1):
-                    add_share(X, i, sample_weight[i], labels[i], sums, weights)
+                    add_share(X, i, offset, sample_weight[i], labels[i], sums, weights)

@@ -34,7 +34,7 @@ def lloyd_pass(X, sample_weight, centers, labels, block_sums, block_weights, upd
         centers = np.ascontiguousarray(centers, dtype=X.dtype)
         return int(lloyd_pass_low_d(X, sample_weight, centers, labels, block_sums,
                                     block_weights, update, offset,
-                                    X.dtype == np.float32 and offset.shape[0] == 0,
+                                    X.dtype == np.float32,
                                     kernel_threads(n * centers.shape[0])))
     from lloyd._kernels.lloyd_dense import lloyd_pass_dense  # numba: loaded above 4 features
 

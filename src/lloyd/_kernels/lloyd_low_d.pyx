@@ -36,15 +36,17 @@ cdef double F32_DIST_EPS = 16.0 * 1.1920928955078125e-07
 
 
 cdef inline Py_ssize_t nearest_exact(const floating[:, ::1] X, Py_ssize_t i,
-                                     const floating[:, ::1] centers) noexcept nogil:
-    """The nearest centre to row i, distances in float64 summed in feature order (as every
-    kernel settles a near-tie); the first centre on ties."""
+                                     const floating[:, ::1] centers,
+                                     const floating* off) noexcept nogil:
+    """The nearest centre to row i less ``off`` (d,) (rounded in X's type, as ``X − offset``),
+    distances in float64 summed in feature order (as every kernel settles a near-tie); the
+    first centre on ties."""
     cdef Py_ssize_t best = 0, j, f
     cdef double best_dist = INFINITY, s, diff
     for j in range(centers.shape[0]):
         s = 0.0
         for f in range(X.shape[1]):
-            diff = <double> X[i, f] - <double> centers[j, f]
+            diff = <double> <floating> (X[i, f] - off[f]) - <double> centers[j, f]
             s = s + diff * diff
         if s < best_dist:
             best_dist = s
@@ -208,7 +210,7 @@ cdef Py_ssize_t low_d_pass(const floating[:, ::1] X, const floating[::1] sample_
                     label = <Py_ssize_t> best_j[i]
                     if keep_second and k > 1:
                         if <double> (second[i] - best[i]) <= tie_eps * <double> second[i]:
-                            label = nearest_exact(X, c0 + i, centers)
+                            label = nearest_exact(X, c0 + i, centers, off)
                     if labels[c0 + i] != label:
                         changed += 1
                     labels[c0 + i] = <int> label

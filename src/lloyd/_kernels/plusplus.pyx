@@ -44,13 +44,15 @@ cdef inline double fmax2(double a, double b) noexcept nogil:
 
 # ---- Rows of X against one row: k-means++'s first centre and each centre added -------------
 
-cdef inline double sqdist_rows(const floating* X, Py_ssize_t d, Py_ssize_t i,
-                               Py_ssize_t r) noexcept nogil:
-    """‖X[i] − X[r]‖² in float64, summed in feature order."""
+cdef inline double sqdist_rows(const floating* X, Py_ssize_t d, Py_ssize_t i, Py_ssize_t r,
+                               const floating* off) noexcept nogil:
+    """‖X[i] − X[r]‖² in float64, summed in feature order, each row less ``off`` (d,) first
+    (rounded in X's type, as a centred copy of X would hold it)."""
     cdef double s = 0.0, diff
     cdef Py_ssize_t f
     for f in range(d):
-        diff = <double> X[i * d + f] - <double> X[r * d + f]
+        diff = <double> <floating> (X[i * d + f] - off[f]) - \
+            <double> <floating> (X[r * d + f] - off[f])
         s = s + diff * diff
     return s
 
@@ -58,14 +60,14 @@ cdef inline double sqdist_rows(const floating* X, Py_ssize_t d, Py_ssize_t i,
 cdef inline void closest_block(const floating* X, Py_ssize_t n, Py_ssize_t d,
                                const floating* w, Py_ssize_t r, double* closest,
                                double* block_pot, Py_ssize_t b, Py_ssize_t per,
-                               bint first) noexcept nogil:
+                               bint first, const floating* off) noexcept nogil:
     """Block b: closest = ‖x − x_r‖² (``first``) or min(closest, ‖x − x_r‖²); its Σ w·closest."""
     cdef Py_ssize_t start = min(n, b * per)
     cdef Py_ssize_t stop = min(n, start + per)
     cdef Py_ssize_t i
     cdef double acc = 0.0, dist
     for i in range(start, stop):
-        dist = sqdist_rows(X, d, i, r)
+        dist = sqdist_rows(X, d, i, r, off)
         if first or dist < closest[i]:
             closest[i] = dist
         acc = acc + <double> w[i] * closest[i]
@@ -74,27 +76,35 @@ cdef inline void closest_block(const floating* X, Py_ssize_t n, Py_ssize_t d,
 
 cdef void closest_pass(const floating[:, ::1] X, const floating[::1] sample_weight,
                        Py_ssize_t r, double[::1] closest, double[::1] block_pot, bint first,
-                       int n_threads) noexcept nogil:
+                       int n_threads, const floating* off) noexcept nogil:
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], n_blocks = block_pot.shape[0], b
     cdef Py_ssize_t per = rows_per_block(n, n_blocks)
     for b in prange(n_blocks, schedule="dynamic", num_threads=n_threads):
         closest_block(&X[0, 0], n, d, &sample_weight[0], r, &closest[0], &block_pot[0], b,
-                      per, first)
+                      per, first, off)
+
+
+def _offset(const floating[:, ::1] X, offset):
+    """The rows' offset (d,) in X's type: ``offset``, or zeros (x − 0 is x exactly)."""
+    return np.zeros(X.shape[1], dtype=np.asarray(X).dtype) if offset is None else offset
 
 
 def init_closest(const floating[:, ::1] X, const floating[::1] sample_weight, Py_ssize_t first,
-                 double[::1] closest, double[::1] block_pot, int n_threads):
+                 double[::1] closest, double[::1] block_pot, int n_threads, offset=None):
     """OUT: closest (n,) = ‖x_i − x_first‖² (float64, feature order), block_pot (B,) =
-    Σ w·closest per block."""
+    Σ w·closest per block; the rows less ``offset`` (d,) when given (never copied)."""
+    cdef const floating[::1] off = _offset(X, offset)
     with nogil:
-        closest_pass(X, sample_weight, first, closest, block_pot, True, n_threads)
+        closest_pass(X, sample_weight, first, closest, block_pot, True, n_threads, &off[0])
 
 
 def add_center(const floating[:, ::1] X, const floating[::1] sample_weight, Py_ssize_t chosen,
-               double[::1] closest, double[::1] block_pot, int n_threads):
-    """IN/OUT: closest = min(closest, ‖x − x_chosen‖²); OUT: block_pot per block."""
+               double[::1] closest, double[::1] block_pot, int n_threads, offset=None):
+    """IN/OUT: closest = min(closest, ‖x − x_chosen‖²); OUT: block_pot per block; the rows
+    less ``offset`` (d,) when given."""
+    cdef const floating[::1] off = _offset(X, offset)
     with nogil:
-        closest_pass(X, sample_weight, chosen, closest, block_pot, False, n_threads)
+        closest_pass(X, sample_weight, chosen, closest, block_pot, False, n_threads, &off[0])
 
 
 # ---- Draws ----------------------------------------------------------------------------------
@@ -198,7 +208,7 @@ cdef inline void candidates_block(const floating* X, Py_ssize_t n, Py_ssize_t d,
                                   const floating* w, const double* closest,
                                   const double* cand_t, Py_ssize_t n_cand, double* block_pots,
                                   Py_ssize_t b, Py_ssize_t per, double* acc,
-                                  double* dist) noexcept nogil:
+                                  double* dist, const floating* off) noexcept nogil:
     """Block b's Σ w·min(closest, ‖x − x_c‖²) for each candidate, one row at a time, the inner
     loops over the candidates (contiguous in ``cand_t`` (d, t): vectorised)."""
     cdef Py_ssize_t start = min(n, b * per)
@@ -213,7 +223,7 @@ cdef inline void candidates_block(const floating* X, Py_ssize_t n, Py_ssize_t d,
         for t in range(n_cand):
             dist[t] = 0.0
         for f in range(d):
-            xf = <double> X[i * d + f]
+            xf = <double> <floating> (X[i * d + f] - off[f])
             for t in range(n_cand):
                 diff = xf - cand_t[f * n_cand + t]
                 dist[t] = dist[t] + diff * diff
@@ -226,7 +236,7 @@ cdef inline void candidates_block(const floating* X, Py_ssize_t n, Py_ssize_t d,
 cdef void candidates_pass(const floating[:, ::1] X, const floating[::1] sample_weight,
                           const double[::1] closest, const Py_ssize_t[::1] candidates,
                           double[:, ::1] block_pots, double* cand_t,
-                          int n_threads) noexcept nogil:
+                          int n_threads, const floating* off) noexcept nogil:
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
     cdef Py_ssize_t n_blocks = block_pots.shape[0], n_cand = block_pots.shape[1]
     cdef Py_ssize_t per = rows_per_block(n, n_blocks), t, f, b
@@ -234,30 +244,32 @@ cdef void candidates_pass(const floating[:, ::1] X, const floating[::1] sample_w
     # The candidates' coordinates transposed and in float64: the inner loops run over them.
     for t in range(n_cand):
         for f in range(d):
-            cand_t[f * n_cand + t] = <double> X[candidates[t], f]
+            cand_t[f * n_cand + t] = <double> <floating> (X[candidates[t], f] - off[f])
     with parallel(num_threads=n_threads):
         acc = <double*> malloc(2 * n_cand * sizeof(double))
         for b in prange(n_blocks, schedule="dynamic"):
             candidates_block(&X[0, 0], n, d, &sample_weight[0], &closest[0], cand_t, n_cand,
-                             &block_pots[0, 0], b, per, acc, acc + n_cand)
+                             &block_pots[0, 0], b, per, acc, acc + n_cand, off)
         free(acc)
 
 
 def candidate_potentials(const floating[:, ::1] X, const floating[::1] sample_weight,
                          const double[::1] closest, const Py_ssize_t[::1] candidates,
-                         double[:, ::1] block_pots, int n_threads):
-    """OUT: block_pots (B, t): per block, Σ w·min(closest, ‖x − x_c‖²) for each candidate c."""
+                         double[:, ::1] block_pots, int n_threads, offset=None):
+    """OUT: block_pots (B, t): per block, Σ w·min(closest, ‖x − x_c‖²) for each candidate c;
+    the rows less ``offset`` (d,) when given."""
     cdef double[::1] cand_t = np.empty(X.shape[1] * block_pots.shape[1])
+    cdef const floating[::1] off = _offset(X, offset)
     with nogil:
         candidates_pass(X, sample_weight, closest, candidates, block_pots, &cand_t[0],
-                        n_threads)
+                        n_threads, &off[0])
 
 
 # ---- Candidates' potentials, up to 4 features: chunks vectorised over rows, far ones skipped --
 
 cdef inline void boxes_chunk(const floating[:, ::1] X, const double* closest, floating* xt,
                              Py_ssize_t rows, double* lo, double* hi, double* chunk_max,
-                             Py_ssize_t c) noexcept nogil:
+                             Py_ssize_t c, const floating* off) noexcept nogil:
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
     cdef Py_ssize_t start = c * LOW_D_CHUNK
     cdef Py_ssize_t stop = min(n, start + LOW_D_CHUNK)
@@ -268,7 +280,7 @@ cdef inline void boxes_chunk(const floating[:, ::1] X, const double* closest, fl
         hi[4 * c + f] = -INFINITY if f < d else 0.0
     for i in range(start, stop):
         for f in range(rows):
-            xt[f * n + i] = X[i, f] if f < d else 0
+            xt[f * n + i] = <floating> (X[i, f] - off[f]) if f < d else 0
             v = <double> xt[f * n + i]
             lo[4 * c + f] = fmin2(lo[4 * c + f], v)
             hi[4 * c + f] = fmax2(hi[4 * c + f], v)
@@ -277,16 +289,18 @@ cdef inline void boxes_chunk(const floating[:, ::1] X, const double* closest, fl
 
 
 def chunk_boxes(const floating[:, ::1] X, const double[::1] closest, floating[:, ::1] Xt,
-                double[:, ::1] lo, double[:, ::1] hi, double[::1] chunk_max, int n_threads):
+                double[:, ::1] lo, double[:, ::1] hi, double[::1] chunk_max, int n_threads,
+                offset=None):
     """OUT: Xt (3 or 4, n), X's dtype, the features of X as columns (zeros past d; 4 rows only
     when d = 4, so that three features read three columns), lo, hi (n_chunks, 4) float64 the
     bounding box of each chunk of ``LOW_D_CHUNK_ROWS`` rows (zeros past d), chunk_max
-    (n_chunks,) the largest ``closest`` in it."""
+    (n_chunks,) the largest ``closest`` in it; the rows less ``offset`` (d,) when given."""
     cdef Py_ssize_t c
+    cdef const floating[::1] off = _offset(X, offset)
     with nogil:
         for c in prange(lo.shape[0], schedule="static", num_threads=n_threads):
             boxes_chunk(X, &closest[0], &Xt[0, 0], Xt.shape[0], &lo[0, 0], &hi[0, 0],
-                        &chunk_max[0], c)
+                        &chunk_max[0], c, &off[0])
 
 
 cdef inline double box_sq(const double* lo, const double* hi, Py_ssize_t c, double a0,
@@ -487,8 +501,9 @@ cdef inline double ordered_total(const double[::1] partials) noexcept nogil:
 def plusplus_steps(const floating[:, ::1] X, const floating[::1] sample_weight,
                    double[::1] closest, double[::1] block_pot, const double[:, ::1] uniforms,
                    bint low_d, Py_ssize_t[::1] indices, Py_ssize_t[::1] candidates,
-                   double[:, ::1] block_pots, double[::1] pots, int n_threads):
-    """Steps 1.. of greedy k-means++ without leaving compiled code (d <= 16).
+                   double[:, ::1] block_pots, double[::1] pots, int n_threads, offset=None):
+    """Steps 1.. of greedy k-means++ without leaving compiled code (d <= 16), on the rows of X
+    less ``offset`` (d,) when given (each row centred as it is read).
 
     Every step samples ``candidates`` with ``targets = uniforms[step - 1] * potential``, takes
     the candidate whose potential (block sums merged in block order) is lowest, the first on
@@ -516,11 +531,12 @@ def plusplus_steps(const floating[:, ::1] X, const floating[::1] sample_weight,
     cdef Py_ssize_t pending = -1  # low d: the last chosen centre, applied by the next pass
     cdef Py_ssize_t chunk, c, t, b, choice, best
     cdef double current_pot, low
+    cdef const floating[::1] off = _offset(X, offset)
     with nogil:
         if low_d:
             for chunk in prange(n_chunks, schedule="static", num_threads=n_threads):
                 boxes_chunk(X, &closest[0], &Xt[0, 0], Xt.shape[0], &lo[0, 0], &hi[0, 0],
-                            &chunk_max[0], chunk)
+                            &chunk_max[0], chunk, &off[0])
         for c in range(1, indices.shape[0]):
             current_pot = ordered_total(block_pot)
             for t in range(n_cand):
@@ -532,7 +548,7 @@ def plusplus_steps(const floating[:, ::1] X, const floating[::1] sample_weight,
                            chunk_max, pending, &cand[0], n_threads)
             else:
                 candidates_pass(X, sample_weight, closest, candidates, block_pots, &cand[0],
-                                n_threads)
+                                n_threads, &off[0])
             for t in range(n_cand):
                 pots[t] = 0.0
             for b in range(n_blocks):
@@ -551,5 +567,6 @@ def plusplus_steps(const floating[:, ::1] X, const floating[::1] sample_weight,
                 for b in range(n_blocks):
                     block_pot[b] = block_pots[b, choice]
             else:
-                closest_pass(X, sample_weight, best, closest, block_pot, False, n_threads)
+                closest_pass(X, sample_weight, best, closest, block_pot, False, n_threads,
+                             &off[0])
             indices[c] = best

@@ -17,6 +17,7 @@ The parallel kernels take ``n_threads`` as their last argument; 0, the default, 
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -112,27 +113,47 @@ def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
 # ------------------------------------------------------------------------- column moments
 
 cdef void column_sums_block(const floating[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
-                            const double* mean, double* acc) noexcept nogil:
+                            const double* mean, double* acc, double* row_max) noexcept nogil:
     """IN/OUT acc (d,) += the rows' values (mean NULL) or their squared deviations from mean
-    (d,), in float64, row after row: each feature's sum in row order."""
-    cdef Py_ssize_t i, f, d = X.shape[1]
-    cdef double v
+    (d,), in float64, row after row: each feature's sum in row order. With mean, OUT row_max =
+    the largest squared distance of a row to mean (summed in 8 lanes: any order will do for
+    the rounding bounds it serves), in the same pass."""
+    cdef Py_ssize_t i, f, l, d = X.shape[1], d8 = d - d % LANES
+    cdef double v, vv, row
+    cdef double lane[LANES]
     if mean == NULL:
         for i in range(start, stop):
             for f in range(d):
                 acc[f] = acc[f] + <double> X[i, f]
     else:
+        row_max[0] = 0.0
         for i in range(start, stop):
-            for f in range(d):
+            for l in range(LANES):
+                lane[l] = 0.0
+            for f in range(0, d8, 8):  # 8: LANES
+                for l in range(LANES):
+                    v = <double> X[i, f + l] - mean[f + l]
+                    vv = v * v
+                    acc[f + l] = acc[f + l] + vv
+                    lane[l] = lane[l] + vv
+            row = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + \
+                ((lane[1] + lane[5]) + (lane[3] + lane[7]))
+            for f in range(d8, d):
                 v = <double> X[i, f] - mean[f]
-                acc[f] = acc[f] + v * v
+                vv = v * v
+                acc[f] = acc[f] + vv
+                row = row + vv
+            row_max[0] = row if row > row_max[0] else row_max[0]
 
 
 def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
-                   int n_threads=0):
+                   int n_threads=0, double[::1] row_max=None):
     """The features' means (d,), float64, and, when ``squares``, the sums of squared deviations
     from them (d,) (else zeros): two passes over X (n, d), ``n_blocks`` blocks of rows in
-    parallel, partials added in block order (deterministic whatever the number of threads)."""
+    parallel, partials added in block order (deterministic whatever the number of threads).
+    With ``squares`` and ``row_max`` (1,), OUT row_max[0] = the largest squared distance of a
+    row to the means (the bound-keeping algorithms' rounding margin needs it: no pass of its
+    own)."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, f, start
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
     cdef double[:, ::1] partial = np.zeros((n_blocks, d))
@@ -140,13 +161,17 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
     sq_array = np.zeros(d)
     cdef double[::1] mean = mean_array
     cdef double[::1] sq = sq_array
+    cdef double[::1] block_max = np.zeros(n_blocks)
     cdef int threads = threads_for(n_threads, n * d)
     if d == 0:
+        if row_max is not None:
+            row_max[0] = 0.0
         return mean_array, sq_array
     with nogil:
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
-            column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0])
+            column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0],
+                              NULL)
         for b in range(n_blocks):
             for f in range(d):
                 mean[f] = mean[f] + partial[b, f]
@@ -157,10 +182,12 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
             for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
                 start = min(n, b * per_block)
                 column_sums_block(X, start, min(n, start + per_block), &mean[0],
-                                  &partial[b, 0])
+                                  &partial[b, 0], &block_max[b])
             for b in range(n_blocks):
                 for f in range(d):
                     sq[f] = sq[f] + partial[b, f]
+    if row_max is not None:
+        row_max[0] = float(np.max(block_max)) if squares else -1.0
     return mean_array, sq_array
 
 
@@ -232,59 +259,102 @@ cdef inline double sqdist_any_order(const floating* x, const floating* c,
     return s
 
 
+cdef inline const floating* centred_row(const floating* x, const floating* off,
+                                        floating* buf, Py_ssize_t d) noexcept nogil:
+    """x (d,) itself when ``off`` is NULL, else ``buf`` = x − off, rounded in the data's type
+    as ``X − offset`` would be: a row of the centred data, for kernels that never copy X."""
+    cdef Py_ssize_t f
+    if off == NULL:
+        return x
+    for f in range(d):
+        buf[f] = x[f] - off[f]
+    return buf
+
+
+cdef inline const floating* offset_of(object offset, const floating[::1] off,
+                                      Py_ssize_t d) except? NULL:
+    """The offset's values (d,), or NULL when ``offset`` is None."""
+    if offset is None:
+        return NULL
+    if off.shape[0] != d:
+        raise ValueError(f"offset has {off.shape[0]} values for {d} features")
+    return &off[0] if d > 0 else NULL
+
+
 cdef void row_norms_block(const floating* x, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
-                          double* out) noexcept nogil:
-    """OUT out[start:stop] = the rows' ‖x‖² (``sq_norm_any_order``); 3 features (colours)
-    written out, so that the loop over rows vectorises."""
+                          double* out, const floating* off) noexcept nogil:
+    """OUT out[start:stop] = the rows' ‖x − off‖² (``sq_norm_any_order``; off NULL: ‖x‖²);
+    3 features (colours) written out, so that the loop over rows vectorises."""
     cdef Py_ssize_t i
     cdef double v0, v1, v2
+    cdef floating* buf
     if d == 3:
-        for i in range(start, stop):
-            v0 = x[3 * i]
-            v1 = x[3 * i + 1]
-            v2 = x[3 * i + 2]
-            out[i] = (v0 * v0 + v1 * v1) + v2 * v2
-    else:
+        if off == NULL:
+            for i in range(start, stop):
+                v0 = x[3 * i]
+                v1 = x[3 * i + 1]
+                v2 = x[3 * i + 2]
+                out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+        else:
+            for i in range(start, stop):
+                v0 = <floating> (x[3 * i] - off[0])
+                v1 = <floating> (x[3 * i + 1] - off[1])
+                v2 = <floating> (x[3 * i + 2] - off[2])
+                out[i] = (v0 * v0 + v1 * v1) + v2 * v2
+    elif off == NULL:
         for i in range(start, stop):
             out[i] = sq_norm_any_order(x + i * d, d)
+    else:
+        buf = <floating*> malloc(d * sizeof(floating))
+        for i in range(start, stop):
+            out[i] = sq_norm_any_order(centred_row(x + i * d, off, buf, d), d)
+        free(buf)
 
 
-def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0):
-    """OUT: out (n,) = ‖X[i]‖² in float64, in a fixed order that vectorises (the same whatever
-    the number of threads), for rounding bounds."""
+def row_norms_sq(const floating[:, ::1] X, double[::1] out, int n_threads=0, offset=None):
+    """OUT: out (n,) = ‖X[i] − offset‖² (offset (d,) of X's dtype, or None: ‖X[i]‖²) in
+    float64, in a fixed order that vectorises (the same whatever the number of threads), for
+    rounding bounds."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0:
         return
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     cdef const floating* x = &X[0, 0]
     cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
         for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
             row_norms_block(x, d, min(n, c * per_block), min(n, c * per_block + per_block),
-                            &out[0])
+                            &out[0], off)
 
 
 cdef double inertia_block(const floating[:, ::1] X, const floating[::1] sample_weight,
                           const floating[:, ::1] centers, const int[::1] labels,
-                          Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
-    """Σ w·‖x − c‖² over rows [start, stop), in float64, row after row. (Four interleaved
-    running sums were slower here: the rows' distances, not the additions, take the time.)"""
+                          Py_ssize_t start, Py_ssize_t stop, const floating* off) noexcept nogil:
+    """Σ w·‖(x − off) − c‖² (off NULL: ‖x − c‖²) over rows [start, stop), in float64, row after
+    row. (Four interleaved running sums were slower here: the rows' distances, not the
+    additions, take the time.)"""
     cdef Py_ssize_t i, d = X.shape[1]
     cdef double acc = 0.0
+    cdef floating* buf = <floating*> malloc(d * sizeof(floating)) if off != NULL else NULL
     for i in range(start, stop):
-        acc = acc + <double> sample_weight[i] * sqdist_any_order(&X[i, 0], &centers[labels[i], 0],
-                                                                 d)
+        acc = acc + <double> sample_weight[i] * sqdist_any_order(
+            centred_row(&X[i, 0], off, buf, d), &centers[labels[i], 0], d)
+    free(buf)
     return acc
 
 
 def inertia(const floating[:, ::1] X, const floating[::1] sample_weight,
             const floating[:, ::1] centers, const int[::1] labels, Py_ssize_t n_blocks,
-            int n_threads=0):
+            int n_threads=0, offset=None):
     """Sum of weighted squared distances of each row to its centre (float64; the same whatever
     the number of threads).
 
     IN: X (n, d), sample_weight (n,), centers (k, d), labels (n,) int32, n_blocks: the rows'
-    blocks, their partial sums added in block order. Returns the sum.
+    blocks, their partial sums added in block order; offset (d,) of X's dtype or None: when
+    given, the rows are those of ``X − offset`` (centred a row at a time, never copied whole).
+    Returns the sum.
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, start
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
@@ -293,11 +363,13 @@ def inertia(const floating[:, ::1] X, const floating[::1] sample_weight,
     cdef int threads = threads_for(n_threads, n * d)
     if n == 0 or d == 0:
         return 0.0
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     with nogil:
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
             partial[b] = inertia_block(X, sample_weight, centers, labels, start,
-                                       min(n, start + per_block))
+                                       min(n, start + per_block), off)
         for b in range(n_blocks):
             total = total + partial[b]
     return total
@@ -324,21 +396,30 @@ cdef inline double sqdist_feature_order(const floating* x, const floating* c,
 
 
 def distances_to_assigned(const floating[:, ::1] X, const floating[:, ::1] centers,
-                          const int[::1] labels, floating[::1] out, int n_threads=0):
+                          const int[::1] labels, floating[::1] out, int n_threads=0,
+                          offset=None):
     """OUT: ``out[i]`` = squared distance of row i to its centre ``labels[i]`` (for
-    empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32."""
+    empty-cluster relocation). IN: X (n, d), centers (k, d), labels (n,) int32; offset (d,) of
+    X's dtype or None: when given, the rows are those of ``X − offset`` (centred a row at a
+    time)."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i
     cdef int threads = threads_for(n_threads, n * d)
+    cdef floating* buf
     if n == 0:
         return
     if d == 0:
         out[:] = 0
         return
+    cdef const floating[::1] off_values = X[0, :0] if offset is None else offset
+    cdef const floating* off = offset_of(offset, off_values, d)
     cdef Py_ssize_t n_blocks = row_blocks(n), per_block = rows_per_block(n, n_blocks)
     with nogil:
         for c in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            buf = <floating*> malloc(d * sizeof(floating)) if off != NULL else NULL
             for i in range(min(n, c * per_block), min(n, c * per_block + per_block)):
-                out[i] = <floating> sqdist_feature_order(&X[i, 0], &centers[labels[i], 0], d)
+                out[i] = <floating> sqdist_feature_order(centred_row(&X[i, 0], off, buf, d),
+                                                         &centers[labels[i], 0], d)
+            free(buf)
 
 
 cdef void distances_block(const floating[:, ::1] X, const floating* centers_t, Py_ssize_t k,
@@ -419,6 +500,53 @@ def merge_blocks(const double[:, :, ::1] block_sums, const double[:, ::1] block_
                     s[t] = s[t] + part[t]
             for t in range(k):
                 weights[t] = weights[t] + block_weights[b, t]
+
+
+cdef void cluster_sums_block(const floating[:, ::1] X, const floating[::1] sample_weight,
+                             const int[::1] labels, const floating* off, Py_ssize_t start,
+                             Py_ssize_t stop, double[:, ::1] sums,
+                             double[::1] weights) noexcept nogil:
+    """OUT sums (k, d), weights (k,) = the weighted sums of rows [start, stop) (each minus
+    ``off`` (d,)) per cluster, row after row: a Lloyd pass's share of its block, each product
+    rounded in the data's type and added in float64 exactly as the passes add it."""
+    cdef Py_ssize_t i, f, d = X.shape[1], k = sums.shape[0]
+    cdef int label
+    cdef floating w
+    for label in range(k):
+        weights[label] = 0.0
+        for f in range(d):
+            sums[label, f] = 0.0
+    for i in range(start, stop):
+        label = labels[i]
+        w = sample_weight[i]
+        weights[label] += w
+        for f in range(d):
+            sums[label, f] += w * (X[i, f] - off[f])
+
+
+def cluster_sums(const floating[:, ::1] X, const floating[::1] sample_weight,
+                 const int[::1] labels, const floating[::1] offset,
+                 double[:, :, ::1] block_sums, double[:, ::1] block_weights, int n_threads=0):
+    """OUT: block_sums (B, k, d), block_weights (B, k), float64 = each block's weighted sums
+    of its rows (minus ``offset`` (d,), or as they are when it is empty) per cluster of
+    ``labels`` (n,) int32: bit for bit what a Lloyd pass reports for these labels (same blocks,
+    same order, same roundings), so that centres merged from them do not depend on the algorithm
+    that found the labels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, start
+    cdef Py_ssize_t n_blocks = block_sums.shape[0]
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
+    cdef int threads = threads_for(n_threads, n * d)
+    zeros = np.zeros(d, dtype=np.asarray(X).dtype)
+    cdef const floating[::1] off = offset if offset.shape[0] == d else zeros
+    if n == 0 or d == 0 or block_sums.shape[1] == 0:
+        block_sums[:, :, :] = 0.0
+        block_weights[:, :] = 0.0
+        return
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
+            start = min(n, b * per_block)
+            cluster_sums_block(X, sample_weight, labels, &off[0], start,
+                               min(n, start + per_block), block_sums[b], block_weights[b])
 
 
 def average_centers(const double[:, ::1] sums, const double[::1] weights,

@@ -14,6 +14,8 @@ depend on the number of threads. The parallel kernels take ``n_threads``; the de
 
 from __future__ import annotations
 
+import numpy as np
+
 from lloyd._kernels import plusplus, seeding_products
 from lloyd._kernels.plusplus import sample_rows, weighted_row
 from lloyd._kernels.seeding_products import center_gaps
@@ -29,11 +31,14 @@ def _threads(n_threads: int, work: int) -> int:
     return int(n_threads) if n_threads > 0 else kernel_threads(work)
 
 
-def init_closest(X, sample_weight, first, closest, block_pot, vectorised=False, n_threads=0):
-    """OUT: closest (n,) = ‖x_i − x_first‖², block_pot (B,) = Σ w·closest per block.
+def init_closest(X, sample_weight, first, closest, block_pot, vectorised=False, n_threads=0,
+                 offset=None):
+    """OUT: closest (n,) = ‖x_i − x_first‖², block_pot (B,) = Σ w·closest per block; the rows
+    less ``offset`` (d,) when given (each centred as it is read: X is never copied).
 
     Summed in feature order (k-means++), or with ``vectorised`` in whatever order vectorises
-    (AFK-MC², its own numba kernel, ``afkmc2.first_distances``; ``n_threads`` is then numba's).
+    (AFK-MC², its own numba kernel, ``afkmc2.first_distances``, which takes no offset;
+    ``n_threads`` is then numba's).
     """
     if vectorised:
         from lloyd._kernels.afkmc2 import first_distances
@@ -41,7 +46,7 @@ def init_closest(X, sample_weight, first, closest, block_pot, vectorised=False, 
         first_distances(X, sample_weight, first, closest, block_pot)
         return
     plusplus.init_closest(X, sample_weight, first, closest, block_pot,
-                          _threads(n_threads, X.shape[0] * X.shape[1]))
+                          _threads(n_threads, X.shape[0] * X.shape[1]), offset)
 
 
 def add_center(X, sample_weight, chosen, closest, block_pot, n_threads=0):
@@ -72,13 +77,15 @@ def candidate_potentials_low_d(Xt, sample_weight, closest, candidates, block_pot
 
 
 def plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indices, candidates,
-                   block_pots, pots, n_threads=0):
-    """Steps 1.. of greedy k-means++ in compiled code, d <= 16 (``plusplus.plusplus_steps``);
-    the threads are chosen once, from one step's distances."""
+                   block_pots, pots, n_threads=0, offset=None):
+    """Steps 1.. of greedy k-means++ in compiled code, d <= 16 (``plusplus.plusplus_steps``),
+    on the rows less ``offset`` (d,) when given; the threads are chosen once, from one step's
+    distances."""
     per_distance = 1 if low_d else X.shape[1]
     plusplus.plusplus_steps(X, sample_weight, closest, block_pot, uniforms, low_d, indices,
                             candidates, block_pots, pots,
-                            _threads(n_threads, X.shape[0] * uniforms.shape[1] * per_distance))
+                            _threads(n_threads, X.shape[0] * uniforms.shape[1] * per_distance),
+                            offset)
 
 
 def product_add_center(products, choice, center, x_sq, cand_sq, sample_weight, closest,
@@ -90,14 +97,15 @@ def product_add_center(products, choice, center, x_sq, cand_sq, sample_weight, c
 
 
 def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap,
-                       slack, prune, products, block_pots):
+                       slack, prune, products, block_pots, offset=None):
     """``candidate_potentials`` from BLAS products, above 16 features (numba:
-    ``seeding_dense.product_potentials``)."""
+    ``seeding_dense.product_potentials``), on the rows less ``offset`` (d,) when given."""
     from lloyd._kernels.seeding_dense import product_potentials as kernel
 
+    offset = np.zeros(0, dtype=X.dtype) if offset is None else offset
     with numba_threads(X.shape[0] * cand.shape[0] * max(1, X.shape[1] // 3)):
         kernel(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap, slack,
-               prune, products, block_pots)
+               prune, products, block_pots, offset)
 
 
 def afkmc2_steps(X, ratio, proposals, uniforms, sample, sample_ratio, sample_dist, indices):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from lloyd._kernels._numba import njit, prange
-from lloyd._kernels.common import block_bounds
+from lloyd._kernels.common import block_bounds, load_row
 from lloyd._kernels.layout import CHUNK
 
 #: A chunk with at most this fraction of its rows left after pruning multiplies them one by
@@ -35,7 +35,7 @@ def _row_products(X, i, cand, out):
 
 @njit(nogil=True, cache=True, parallel=True)
 def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap,
-                       slack, prune, products, block_pots):
+                       slack, prune, products, block_pots, offset):
     """``candidate_potentials`` from BLAS products, for high dimension.
 
     Each 256-row chunk's products with the candidates are one BLAS call (the caller pins BLAS
@@ -53,7 +53,9 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
     distance is +∞: the sums below and ``product_add_center`` treat it without a branch, and
     add exactly what the full computation would (``min(dist, closest) = closest``).
 
-    IN: cand (t, d) the candidates, cand_t (d, t) the same transposed.
+    IN: cand (t, d) the candidates, cand_t (d, t) the same transposed; offset (d,) or (0,):
+    when given, the rows are those of ``X − offset``, each chunk centred into a buffer before
+    its product (no centred copy of X).
     OUT: products (n, t), block_pots (B, t).
     """
     n = X.shape[0]
@@ -63,10 +65,12 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
     for t in range(n_cand):
         max_cand_sq = max(max_cand_sq, cand_sq[t])
     sparse = int(_SPARSE_CHUNK * CHUNK) if prune else -1
+    centring = offset.shape[0] > 0
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
         acc = np.zeros(n_cand)
         keep = np.empty(CHUNK, dtype=np.bool_)
+        centred = np.empty((CHUNK if centring else 0, X.shape[1]), dtype=X.dtype)
         for c0 in range(start, stop, CHUNK):
             c1 = min(stop, c0 + CHUNK)
             m = c1 - c0
@@ -78,13 +82,21 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
                     keep[i - c0] = k
                     m += k
             if m > sparse:
-                np.dot(X[c0:c1], cand_t, products[c0:c1])  # in place: no temporary, no copy
+                if centring:
+                    for i in range(c0, c1):
+                        load_row(X, i, offset, centred, i - c0)
+                    np.dot(centred[:c1 - c0], cand_t, products[c0:c1])
+                else:
+                    np.dot(X[c0:c1], cand_t, products[c0:c1])  # in place: no temporary
             else:
                 for i in range(c0, c1):
-                    if keep[i - c0]:
-                        _row_products(X, i, cand, products[i])
-                    else:
+                    if not keep[i - c0]:
                         products[i, :] = -np.inf
+                    elif centring:
+                        load_row(X, i, offset, centred, 0)
+                        _row_products(centred, 0, cand, products[i])
+                    else:
+                        _row_products(X, i, cand, products[i])
             for i in range(c0, c1):
                 xs = x_sq[i]
                 near = closest[i]

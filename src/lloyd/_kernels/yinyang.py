@@ -17,7 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from lloyd._kernels._numba import njit, prange
-from lloyd._kernels.common import add_share, block_bounds, block_partials
+from lloyd._kernels.common import (
+    add_share,
+    block_bounds,
+    block_partials,
+    load_row,
+    offset_or_zeros,
+)
 
 
 @njit(nogil=True, cache=True)
@@ -32,10 +38,13 @@ def group_moves(shift, group_start, order, group_shift):
 
 @njit(nogil=True, cache=True, parallel=True)
 def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_of, shift,
-                 group_shift, margin, labels, upper, lower, block_sums, block_weights, update):
+                 group_shift, margin, labels, upper, lower, block_sums, block_weights, update,
+                 offset=None):
     """One Yinyang pass: exact labels for ``centers`` and (when ``update``) the block sums.
 
-    IN: X (n, d), sample_weight (n,), centers (k, d); order (k,): the centres listed group by
+    IN: X (n, d) and offset (d,) or None: the rows are those of ``X − offset``, centred a row
+    at a time as a row is read (no centred copy of X); sample_weight (n,), centers (k, d);
+    order (k,): the centres listed group by
     group, position (k,) its inverse, group_start (G + 1,): group g is
     ``order[group_start[g]:group_start[g + 1]]``, group_of (k,); shift (k,) and group_shift (G,):
     how far each centre / the farthest of each group moved since the bounds were last valid
@@ -48,6 +57,7 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
     k = centers.shape[0]
     n_groups = group_start.shape[0] - 1
     n_blocks = block_sums.shape[0]
+    offset = offset_or_zeros(X, offset)
     # Centres transposed in group order: a group's distances are one loop over contiguous
     # columns, vectorised over its centres.
     centers_t = np.empty((d, k))
@@ -60,6 +70,7 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
         dist_sq = np.empty(k)
         bounds = np.empty(n_groups)
         scanned = np.zeros(n_groups, dtype=np.bool_)
+        row = np.empty((1, d), dtype=X.dtype)
         for i in range(start, stop):
             label = labels[i]
             ub = upper[i] + shift[label] + margin
@@ -69,10 +80,11 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
                 bounds[g] = v
                 closest_group = min(closest_group, v)
             if ub + margin >= closest_group:
+                load_row(X, i, offset, row, 0)
                 p_own = position[label]
                 s_own = 0.0
                 for f in range(d):
-                    diff = np.float64(X[i, f]) - centers_t[f, p_own]
+                    diff = np.float64(row[0, f]) - centers_t[f, p_own]
                     s_own += diff * diff
                 ub = np.sqrt(s_own)
                 if ub + margin >= closest_group:
@@ -84,12 +96,12 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
                             continue
                         g0 = group_start[g]
                         g1 = group_start[g + 1]
-                        x = np.float64(X[i, 0])
+                        x = np.float64(row[0, 0])
                         for p in range(g0, g1):
                             diff = x - centers_t[0, p]
                             dist_sq[p] = diff * diff
                         for f in range(1, d):
-                            x = np.float64(X[i, f])
+                            x = np.float64(row[0, f])
                             for p in range(g0, g1):
                                 diff = x - centers_t[f, p]
                                 dist_sq[p] += diff * diff
@@ -118,4 +130,4 @@ def yinyang_pass(X, sample_weight, centers, order, position, group_start, group_
             for g in range(n_groups):
                 lower[i, g] = bounds[g]
             if update:
-                add_share(X, i, sample_weight[i], label, sums, weights)
+                add_share(X, i, offset, sample_weight[i], label, sums, weights)
