@@ -309,13 +309,18 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     change_weights = np.empty(k)
     # "relocated": the last iteration's relocation (empty clusters, the rows they took), if any
     # "full_pass": the last totals are full sums, not running ones
+    # "passes": how many passes ran; the one at max_iter sums every row (FULL) instead of
+    # moving the changed rows' shares, so that a run that ends there needs no pass of its own
+    # for exact_totals (at 20 iterations, that pass cost 5% of a fit)
     state = {"totals_match_labels": False, "labels_old": None, "relocated": None,
-             "full_pass": False}
+             "full_pass": False, "passes": 0}
 
     def totals(centers):
         state["relocated"] = None
-        state["full_pass"] = not (incremental and state["totals_match_labels"])
-        if incremental and state["totals_match_labels"]:
+        state["passes"] += 1
+        last = state["passes"] == max_iter
+        state["full_pass"] = not (incremental and state["totals_match_labels"] and not last)
+        if not state["full_pass"]:
             n_changed = assign(centers, labels, block_sums, block_weights, block_counts,
                                layout.CHANGES)
             reductions.merge_blocks(block_sums, block_weights, change_sums, change_weights)
