@@ -7,6 +7,7 @@ compiled kernel); where numba runs, that much of SciPy is allowed, and nothing m
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -111,3 +112,24 @@ def test_the_image_library_path_imports_no_scikit_learn(tmp_path):
         "quantize(image, 4, random_state=0)\n"
     )
     _assert_only(_loaded(body, tmp_path), {"numba"} | NUMBA_SCIPY)
+
+
+@pytest.mark.parametrize(("user", "expected"), [(None, 1), ("2", 2)])
+def test_commands_spare_openblas_its_thread_pool(tmp_path, user, expected):
+    """A command runs OpenBLAS on one thread (lloyd's kernels are the parallel part), unless
+    the user set OPENBLAS_NUM_THREADS."""
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    code = ("import contextlib, io, json\nfrom lloyd.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['compress', 'a.png', '-k', '8', '-o', 'b.png']) == 0\n"
+            "from threadpoolctl import threadpool_info\n"
+            "print(json.dumps([p['num_threads'] for p in threadpool_info()"
+            " if p['internal_api'] == 'openblas']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if user is not None:
+        env["OPENBLAS_NUM_THREADS"] = user
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=tmp_path, env=env).stdout
+    counts = json.loads(out.strip().splitlines()[-1])
+    assert counts and all(n == min(expected, os.cpu_count() or 1) for n in counts)
