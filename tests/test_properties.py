@@ -34,6 +34,9 @@ def _fit(X, init, algorithm, sample_weight=None, **kw):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate points are fine here
+        if algorithm == "elkan" and len(init) == 1:  # scikit-learn's warning: runs lloyd
+            warnings.filterwarnings("ignore", "algorithm='elkan' doesn't make sense",
+                                    RuntimeWarning)
         return KMeans(**params).fit(X, sample_weight=sample_weight)
 
 
