@@ -90,26 +90,24 @@ def add_compress(sub) -> None:
     comp.set_defaults(handler=_cmd_compress)
 
 
-def _speed(text: str) -> int:
+def _int_in(text: str, low: int, high: int, why: str) -> int:
+    """``text`` as an integer in [low, high], or argparse's error naming the range and ``why``."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer in [1, 11], got {text!r}") from None
-    if not 1 <= value <= 11:
-        raise argparse.ArgumentTypeError(f"must be in [1, 11] (pngquant's range), got {value}")
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in [{low}, {high}], got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be in [{low}, {high}] ({why}), got {value}")
     return value
+
+
+def _speed(text: str) -> int:
+    return _int_in(text, 1, 11, "pngquant's range")
 
 
 def _n_colors(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer in [1, 256], got {text!r}") from None
-    if not 1 <= value <= 256:
-        raise argparse.ArgumentTypeError(
-            f"must be in [1, 256] (a PNG palette holds at most 256 colours), got {value}"
-        )
-    return value
+    return _int_in(text, 1, 256, "a PNG palette holds at most 256 colours")
 
 
 def _quality(text: str) -> tuple:

@@ -83,9 +83,9 @@ def coarse_bins(colors: np.ndarray, features: np.ndarray, counts: np.ndarray, *,
         bin_of = (np.cumsum(present) - 1)[key]
         n_bins = int(np.count_nonzero(present))
     else:
-        _, bin_of, _ = np.unique(key, return_inverse=True, return_counts=True)
+        keys, bin_of = np.unique(key, return_inverse=True)
         bin_of = bin_of.reshape(-1)
-        n_bins = int(bin_of.max()) + 1 if bin_of.size else 0
+        n_bins = keys.size
     weights = np.bincount(bin_of, weights=counts, minlength=n_bins)
     means = np.empty((n_bins, features.shape[1]))
     for j in range(features.shape[1]):

@@ -6,6 +6,8 @@ Assumes validated input; every loop over points lives in ``lloyd._kernels``.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from lloyd._engine import (
@@ -115,13 +117,12 @@ def single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose
     if offset is None:
         offset = np.zeros(X.shape[1], dtype=X.dtype)  # x − 0 is x, exactly
     offset = np.ascontiguousarray(offset, dtype=X.dtype)
-    if run is _kmeans_single_lloyd and X.shape[1] <= LOW_D_MAX:  # ahead of time: chooses itself
-        return run(X, offset, sample_weight, centers_init, max_iter, tol, verbose, progress,
-                   relax, row_sq_max, project)
-    # numba's kernels: threads chosen once a run, from a pass's multiply-adds in units of
-    # 3-feature distances (what kernel_threads counts).
+    # numba's kernels get their threads once a run, from a pass's multiply-adds in units of
+    # 3-feature distances (what kernel_threads counts); the ahead-of-time low-d pass chooses
+    # its own, pass by pass.
+    ahead_of_time = run is _kmeans_single_lloyd and X.shape[1] <= LOW_D_MAX
     work = X.shape[0] * centers_init.shape[0] * max(1, X.shape[1] // 3)
-    with numba_threads(work):
+    with contextlib.nullcontext() if ahead_of_time else numba_threads(work):
         return run(X, offset, sample_weight, centers_init, max_iter, tol, verbose, progress,
                    relax, row_sq_max, project)
 
