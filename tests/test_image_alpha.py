@@ -7,10 +7,31 @@ from lloyd.image import _features, _to_palette, quantize
 
 
 def test_features_premultiply_colour_by_opacity():
-    # Hand-worked: opacity 51 / 255 = 0.2 scales the colour; alpha spans 0-255 in 'rgb'.
+    # Hand-worked: opacity 51 / 255 = 0.2 scales the colour about mid-grey (127.5), and the
+    # opacity is a fourth coordinate, 0-255 times sqrt(3) / 2 in 'rgb'.
     colors = np.array([[200, 100, 50, 51], [200, 100, 50, 255], [9, 9, 9, 0]], np.uint8)
+    h = np.sqrt(3) / 2
     np.testing.assert_allclose(_features(colors, "rgb"),
-                               [[40, 20, 10, 51], [200, 100, 50, 255], [0, 0, 0, 0]])
+                               [[14.5, -5.5, -15.5, 51 * h], [72.5, -27.5, -77.5, 255 * h],
+                                [0, 0, 0, 0]])
+
+
+def test_rgb_distance_is_the_mean_error_over_black_and_over_white():
+    # Independent float64 reference: composite both colours over black and over white; the
+    # working space's squared distance is the mean of the two squared differences, whatever
+    # the opacities.
+    rng = np.random.default_rng(3)
+    colors = rng.integers(0, 256, (400, 4)).astype(np.uint8)
+    colors[::5, 3] = 0
+    colors[1::5, 3] = 255
+    f = _features(colors, "rgb")
+    rgb, a = colors[:, :3].astype(float), colors[:, 3:].astype(float) / 255.0
+    over_black, over_white = a * rgb, a * rgb + (1 - a) * 255.0
+    i, j = np.arange(0, 400, 2), np.arange(1, 400, 2)
+    expected = 0.5 * (((over_black[i] - over_black[j]) ** 2).sum(axis=1)
+                      + ((over_white[i] - over_white[j]) ** 2).sum(axis=1))
+    np.testing.assert_allclose(((f[i] - f[j]) ** 2).sum(axis=1), expected, rtol=1e-12,
+                               atol=1e-9)
 
 
 @pytest.mark.parametrize("space", ["rgb", "lab", "oklab"])
