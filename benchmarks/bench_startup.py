@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import shutil
 import statistics
@@ -190,10 +191,20 @@ def one_thread():
         numba.set_num_threads(original)
 
 
+#: Seconds each loaded-machine timing runs for at least (see row_threads).
+MIN_TIMING = 0.6
+
+
 def row_threads(work: Path, photos: list[Path], repeats: int):
     """In-process: lloyd with its default threads against the same call on one thread, on the
     image path and on every bench_engine cell (float64, 5 iterations from the same start, to
-    keep the loaded run short)."""
+    keep the loaded run short).
+
+    Each timing repeats the call until it has run for MIN_TIMING seconds on one thread (time
+    per call reported): with one busy process per core, a 0.1 s fit of (10⁶, 3, 16) took
+    0.10-0.22 s from one call to the next on one and the same thread count (every pass ran on
+    one thread: instrumented), the time slices it happened to get, so single calls of the short
+    jobs could not tell 1.1x from noise."""
     from PIL import Image
 
     import lloyd
@@ -221,12 +232,16 @@ def row_threads(work: Path, photos: list[Path], repeats: int):
     for name, job in jobs.items():
         job()
         with one_thread():
-            job()
+            calls = max(1, math.ceil(MIN_TIMING / job()))
+
+        def timing(job=job, calls=calls):
+            return sum(job() for _ in range(calls)) / calls
+
         default, single = [], []
         for _ in range(repeats):
-            default.append(job())
+            default.append(timing())
             with one_thread():
-                single.append(job())
+                single.append(timing())
         rows[f"{name}: default threads"] = statistics.median(default)
         rows[f"{name}: 1 thread"] = statistics.median(single)
         ratios.append(rows[f"{name}: default threads"] / rows[f"{name}: 1 thread"])
