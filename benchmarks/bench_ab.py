@@ -21,6 +21,7 @@ beside it); B/A < 1 means this checkout is faster.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -99,9 +100,8 @@ def main():
     env0 = {k: v for k, v in os.environ.items()
             if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     subprocess.run(["uptime"])
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.keep is not None:
-            tmp = str(args.keep)
+    with (contextlib.nullcontext(str(args.keep)) if args.keep is not None
+          else tempfile.TemporaryDirectory()) as tmp:
         if not (Path(tmp) / "lloyd_base").is_dir():
             copy_as_base(args.base_src, Path(tmp))
         for threads in args.threads.split(","):

@@ -23,9 +23,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from PIL import Image  # noqa: E402
-
-import bench_image  # noqa: E402
+import bench_image
+from PIL import Image
 
 
 def main(argv=None) -> None:

@@ -361,6 +361,6 @@ def _from_space(values, space: str) -> np.ndarray:
     return _oklab_to_rgb(values)
 
 
-#: How far fully opaque is from fully transparent in each working space: the span of its
-#: lightness axis, so alpha weighs as much as lightness does.
+#: The span of each working space's lightness axis (the image path scales the opacity's axis
+#: from it: ``image._ALPHA_AXIS``).
 _ALPHA_SCALE = {"rgb": 255.0, "lab": 100.0, "oklab": 1.0}

@@ -340,11 +340,11 @@ def _check_positive_int(value, name: str) -> int:
 
 
 #: The middle of each working space's gamut (mid-grey), about which colours with alpha are
-#: premultiplied, and the opacity's coordinate as a share of the gamut's span (see
+#: premultiplied, and the length of the opacity's axis, √3/2 of the gamut's span (see
 #: :func:`_features`).
 _MID = {"rgb": np.array([127.5, 127.5, 127.5]), "lab": np.array([50.0, 0.0, 0.0]),
         "oklab": np.array([0.5, 0.0, 0.0])}
-_ALPHA_WEIGHT = 3**0.5 / 2
+_ALPHA_AXIS = {space: 3**0.5 / 2 * span for space, span in _ALPHA_SCALE.items()}
 
 
 def _features(colors: np.ndarray, color_space: str) -> np.ndarray:
@@ -368,7 +368,7 @@ def _features(colors: np.ndarray, color_space: str) -> np.ndarray:
     if colors.shape[1] == 4:
         out[:, :3] -= _MID[color_space]
         out[:, :3] *= colors[:, 3:] / 255.0
-        out[:, 3] = colors[:, 3] * (_ALPHA_WEIGHT * _ALPHA_SCALE[color_space] / 255.0)
+        out[:, 3] = colors[:, 3] * (_ALPHA_AXIS[color_space] / 255.0)
     return out
 
 
@@ -388,8 +388,7 @@ def _to_palette(centers: np.ndarray, color_space: str) -> np.ndarray:
     palette = np.empty(centers.shape, dtype=np.uint8)
     values = centers[:, :3]
     if centers.shape[1] == 4:
-        alpha = np.clip(centers[:, 3] * (255.0 / (_ALPHA_WEIGHT * _ALPHA_SCALE[color_space])),
-                        0.0, 255.0)
+        alpha = np.clip(centers[:, 3] * (255.0 / _ALPHA_AXIS[color_space]), 0.0, 255.0)
         palette[:, 3] = np.rint(alpha)
         # Undo the premultiplication (see _features) by the opacity actually written.
         values = values / np.maximum(palette[:, 3:], 1) * 255.0 + _MID[color_space]
