@@ -318,12 +318,14 @@ def test_low_d_seeding_skips_far_chunks_without_changing_a_bit(d):
     np.testing.assert_array_equal(picked, picked_applied)
 
 
+@pytest.mark.parametrize("centred", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
+def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype, centred):
     """A high-d k-means++ step that skips rows by the triangle inequality must give the same
-    potentials, bit for bit, as the step that measures every row, and the same distances after
-    the chosen centre is added; the data make it skip rows in both ways (whole chunks by BLAS,
-    sparse chunks row by row) and keep rows whose bound is close."""
+    potentials, to rounding, as the step that measures every row, and the same distances after
+    the chosen centre is added; the data make it skip whole chunks and parts of chunks (whose
+    kept rows are gathered for one product) and keep rows whose bound is close. ``centred``:
+    the rows are those of ``X_raw − offset``, centred as the kernel reads them."""
     from lloyd._kernels import layout, reductions
     from lloyd._kernels import seeding as kernels
 
@@ -334,6 +336,12 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     blob = np.sort(rng.integers(0, 6, size=n))
     blob[4000:] = rng.integers(0, 6, size=2000)
     X = (means[blob] + rng.normal(size=(n, d))).astype(dtype)
+    offset = None
+    X_read = X
+    if centred:  # the kernel reads X_read less offset: X, rounded as numpy rounds it
+        offset = rng.uniform(-3, 3, size=d).astype(dtype)
+        X_read = (X + offset).astype(dtype)
+        X = X_read - offset
     centers = np.array([np.flatnonzero(blob == j)[0] for j in (0, 1, 2)])
     x_sq = np.empty(n)
     reductions.row_norms_sq(X, x_sq)
@@ -353,22 +361,26 @@ def test_pruned_seeding_step_adds_what_the_full_step_adds(dtype):
     for prune in (False, True):
         products = np.zeros((n, 3), dtype=dtype)
         pots = np.empty((4, 3))
-        kernels.product_potentials(X, cand, cand_t, x_sq, cand_sq, w, closest, nearest, gap,
-                                   slack, prune, products, pots)
+        kernels.product_potentials(X_read, cand, cand_t, x_sq, cand_sq, w, closest, nearest, gap,
+                                   slack, prune, products, pots, offset)
         after, near_after, pot = closest.copy(), nearest.copy(), np.empty(4)
         kernels.product_add_center(products, 1, 3, x_sq, cand_sq, w, after, near_after, prune,
                                    pot)
         results.append((pots, after, pot, products))
     (full_pots, full_after, full_pot, _), (pots, after, pot, products) = results
     skipped = np.isneginf(products[:, 0])
-    assert 1000 < skipped.sum() < n - 1000  # the sparse, row-by-row path ran
+    assert 1000 < skipped.sum() < n - 1000
+    # Chunks (256 rows) skipped whole, kept whole, and in part (the gathering path).
+    per_chunk = skipped[:n - n % 256].reshape(-1, 256).sum(1)
+    assert (per_chunk == 256).any() and (per_chunk == 0).any()
+    assert ((per_chunk > 0) & (per_chunk < 256)).any()
     # Sound: no candidate is nearer (float64 numpy) to a skipped row than its nearest centre.
     to_cand = ((X[:, None, :].astype(np.float64) - cand.astype(np.float64)) ** 2).sum(-1)
     assert (to_cand[skipped].min(1) >= closest[skipped]).all()
     # Some kept rows are nearer to a candidate than to any centre: the bound is not vacuous.
     assert (to_cand[~skipped].min(1) < closest[~skipped]).sum() > 100
-    # The same sums as measuring every row (kept rows of sparse chunks are multiplied row by
-    # row, in another order than BLAS: equal to rounding).
+    # The same sums as measuring every row (kept rows of a chunk are multiplied in a product
+    # of their own, which BLAS may round differently: equal to rounding).
     rtol = 1e-6 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(pots, full_pots, rtol=rtol)
     np.testing.assert_allclose(pot, full_pot, rtol=rtol)

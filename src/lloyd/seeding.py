@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lloyd._kernels import layout, reductions
+from lloyd._kernels import layout
 from lloyd._threads import blas_single_thread
 from lloyd._validation import (
     check_data,
@@ -280,11 +280,10 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     indices[0] = first
     closest = np.empty(n_samples)
     block_pot = np.empty(n_blocks)
-    kernels.init_closest(X, sample_weight, first, closest, block_pot, offset=offset)
-
     candidates = np.empty(n_local_trials, dtype=np.intp)
     block_pots = np.empty((n_blocks, n_local_trials))
     if n_features <= BLAS_SEEDING_MIN_FEATURES:
+        kernels.init_closest(X, sample_weight, first, closest, block_pot, offset=offset)
         # One draw for every step gives the same numbers as one draw a step.
         uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
         kernels.plusplus_steps(X, sample_weight, closest, block_pot, uniforms,
@@ -298,8 +297,9 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     # to one thread: the compiled kernels' blocks already run in parallel. A row whose nearest
     # centre is far from every candidate (twice its distance) keeps its distance: it is
     # skipped, neither read nor multiplied (``product_potentials``).
+    # The first centre's distances and the rows' squared norms come from one read of X.
     x_sq = np.empty(n_samples)
-    reductions.row_norms_sq(X, x_sq, offset=offset)
+    kernels.first_distances(X, sample_weight, first, closest, x_sq, block_pot, offset=offset)
     products = np.empty((n_samples, n_local_trials), dtype=X.dtype)
     prune = n_features >= PRUNED_SEEDING_MIN_FEATURES
     nearest = np.zeros(n_samples if prune else 0, dtype=np.int32)

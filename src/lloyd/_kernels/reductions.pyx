@@ -17,7 +17,9 @@ The parallel kernels take ``n_threads`` as their last argument; 0, the default, 
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
+from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -57,7 +59,8 @@ cdef inline int threads_for(int n_threads, Py_ssize_t work) except -1:
 cdef void max_abs_block(const floating* x, Py_ssize_t m, double* largest,
                         double* poison) noexcept nogil:
     """OUT largest = max |x[t]| over the m values, NaNs skipped; poison = 0 if every value is
-    finite, else NaN (a sum of x·0). Both are the same in any order: 8 lanes, vectorised."""
+    finite, else NaN (a sum of x·0). Both are the same in any order: 8 lanes. The slow path,
+    for a block that holds a NaN (:func:`magnitude_bits_block` finds it)."""
     cdef floating big[LANES]
     cdef floating bad[LANES]
     cdef floating a, v
@@ -89,25 +92,74 @@ cdef void max_abs_block(const floating* x, Py_ssize_t m, double* largest,
     poison[0] = bad[0]
 
 
+cdef uint64_t magnitude_bits_block(const floating* x, Py_ssize_t m) noexcept nogil:
+    """The largest of the m values' bit patterns with the sign bit cleared, as an unsigned
+    integer. IEEE 754 orders non-negative floats as their bits order as integers, +∞ above
+    every finite value and NaNs above +∞: so this is max |x| when every value is a number,
+    and above the pattern of +∞ exactly when one is a NaN. An integer maximum vectorises
+    (a float one, with NaN's rules, does not: 35 against 7 ms at 60000 × 784 float32, one
+    thread)."""
+    cdef const uint32_t* u32 = <const uint32_t*> x
+    cdef const uint64_t* u64 = <const uint64_t*> x
+    cdef uint32_t big32 = 0, b32
+    cdef uint64_t big64 = 0, b64
+    cdef Py_ssize_t t
+    if floating is float:
+        for t in range(m):
+            b32 = u32[t] & 0x7FFFFFFFu
+            big32 = b32 if b32 > big32 else big32
+        return big32
+    else:
+        for t in range(m):
+            b64 = u64[t] & 0x7FFFFFFFFFFFFFFFu
+            big64 = b64 if b64 > big64 else big64
+        return big64
+
+
+cdef inline float _float_of_bits32(uint32_t b) noexcept nogil:
+    cdef float f
+    memcpy(&f, &b, sizeof(float))
+    return f
+
+
+cdef inline double _double_of_bits64(uint64_t b) noexcept nogil:
+    cdef double f
+    memcpy(&f, &b, sizeof(double))
+    return f
+
+
 def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
     """(whether every value is finite, the largest absolute value of the finite ones; an
     infinity counts) in one parallel pass over X (n, d): the input check, as cheap as the sum
-    scikit-learn's finiteness check takes."""
+    scikit-learn's finiteness check takes. Read as integers (:func:`magnitude_bits_block`);
+    only a block holding a NaN is read again, as floats, for its largest number."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
     if n == 0 or d == 0:
         return True, 0.0
     cdef Py_ssize_t n_blocks = row_blocks(n)
-    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks), b, start
+    cdef Py_ssize_t per_block = rows_per_block(n, n_blocks), b, start, stop
+    cdef uint64_t[::1] bits = np.zeros(n_blocks, dtype=np.uint64)
     cdef double[::1] largest = np.zeros(n_blocks)
-    cdef double[::1] poison = np.zeros(n_blocks)
+    cdef double poison
     cdef int threads = threads_for(n_threads, n * d)
     cdef const floating* x = &X[0, 0]
+    cdef uint64_t infinity = 0x7F800000u if floating is float else 0x7FF0000000000000u
+    cdef bint finite = True
     with nogil:
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
-            max_abs_block(x + start * d, (min(n, start + per_block) - start) * d,
-                          &largest[b], &poison[b])
-    return bool(np.sum(poison) == 0.0), float(np.max(largest))
+            bits[b] = magnitude_bits_block(x + start * d, (min(n, start + per_block) - start) * d)
+        for b in range(n_blocks):
+            finite = finite and bits[b] < infinity
+            if bits[b] > infinity:  # a NaN: this block's largest number, as floats
+                start = min(n, b * per_block)
+                stop = min(n, start + per_block)
+                max_abs_block(x + start * d, (stop - start) * d, &largest[b], &poison)
+            elif floating is float:
+                largest[b] = _float_of_bits32(<uint32_t> bits[b])
+            else:
+                largest[b] = _double_of_bits64(bits[b])
+    return bool(finite), float(np.max(largest))
 
 
 # ------------------------------------------------------------------------- column moments

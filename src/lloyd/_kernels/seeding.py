@@ -22,7 +22,7 @@ from lloyd._kernels.seeding_products import center_gaps
 from lloyd._threads import kernel_threads, numba_threads
 
 __all__ = ["add_center", "afkmc2_steps", "candidate_potentials", "candidate_potentials_low_d",
-           "center_gaps", "chunk_boxes", "init_closest", "plusplus_steps",
+           "center_gaps", "chunk_boxes", "first_distances", "init_closest", "plusplus_steps",
            "product_add_center", "product_potentials", "sample_rows", "weighted_row"]
 
 
@@ -47,6 +47,17 @@ def init_closest(X, sample_weight, first, closest, block_pot, vectorised=False, 
         return
     plusplus.init_closest(X, sample_weight, first, closest, block_pot,
                           _threads(n_threads, X.shape[0] * X.shape[1]), offset)
+
+
+def first_distances(X, sample_weight, first, closest, x_sq, block_pot, offset=None):
+    """OUT: closest (n,) = ‖x_i − x_first‖², x_sq (n,) = ‖x_i‖², block_pot (B,) = Σ w·closest
+    per block, the rows less ``offset`` (d,) when given, from one read of X: the first pass of
+    k-means++ above 16 features (numba: ``seeding_dense.first_distances``)."""
+    from lloyd._kernels.seeding_dense import first_distances as kernel
+
+    offset = np.zeros(X.shape[1], dtype=X.dtype) if offset is None else offset
+    with numba_threads(X.shape[0] * max(1, X.shape[1] // 3)):
+        kernel(X, sample_weight, first, offset, closest, x_sq, block_pot)
 
 
 def add_center(X, sample_weight, chosen, closest, block_pot, n_threads=0):
@@ -103,7 +114,7 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
     from lloyd._kernels.seeding_dense import product_potentials as kernel
 
     offset = np.zeros(0, dtype=X.dtype) if offset is None else offset
-    with numba_threads(X.shape[0] * cand.shape[0] * max(1, X.shape[1] // 3)):
+    with numba_threads(X.shape[0] * cand_t.shape[1] * max(1, X.shape[1] // 3)):
         kernel(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, nearest, gap, slack,
                prune, products, block_pots, offset)
 
