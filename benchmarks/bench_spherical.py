@@ -14,6 +14,11 @@ L2-normalised after each update; its centroids after 20 iterations are compared 
 They agree to float32 rounding until a cluster empties: lloyd then moves it to the row of
 lowest cosine (scikit-learn's rule), faiss splits a large cluster in two, and the runs part
 (at (10⁵, 384, 64) a cluster empties at iteration 2).
+
+``--sparse``: TF-IDF rows instead (``bench_sparse.tfidf_like``: CSR float64, already of unit
+length, so SphericalKMeans reads them with no copy), SphericalKMeans against lloyd's KMeans on
+the same rows, 20 iterations from the same k rows; faiss takes no sparse input.
+``--quick``: one tiny cell, to check that the script runs (its times mean nothing).
 """
 
 from __future__ import annotations
@@ -36,6 +41,13 @@ CELLS = [
     (200_000, 64, 256),  # short vectors, many clusters
 ]
 N_ITER = 20
+#: (n_samples, n_features, density, n_clusters), for --sparse (bench_sparse's first cells)
+SPARSE_CELLS = [
+    (100_000, 10_000, 0.001, 20),
+    (100_000, 10_000, 0.001, 200),
+    (100_000, 10_000, 0.01, 20),
+]
+QUICK_CELL, QUICK_SPARSE_CELL = (2_000, 16, 4), (2_000, 500, 0.02, 4)
 
 
 def make_unit_rows(n, d, k, seed=0):
@@ -106,23 +118,82 @@ def bench_cell(cell, threads, repeats, faiss_worker, workdir):
     return row
 
 
+def bench_sparse_cell(cell, threads, repeats):
+    """SphericalKMeans and KMeans on the same TF-IDF rows (CSR, unit length), ``N_ITER``
+    iterations from the same k rows, interleaved: the median milliseconds per iteration."""
+    from bench_sparse import tfidf_like
+
+    import lloyd
+    from lloyd._threads import limit_threads
+
+    n, d, density, k = cell
+    X = tfidf_like(n, d, density)
+    init = X[np.random.default_rng(1).choice(n, k, replace=False)].toarray()
+
+    def fit(cls):
+        with limit_threads(threads):
+            return cls(k, init=init, n_init=1, max_iter=N_ITER, tol=0).fit(X)
+
+    fit(lloyd.SphericalKMeans)  # load the kernels outside the timing
+    runs = {"spherical": [], "kmeans": []}
+    n_iter = {}
+    for _ in range(repeats):
+        for name, cls in (("spherical", lloyd.SphericalKMeans), ("kmeans", lloyd.KMeans)):
+            t, km = timed(lambda cls=cls: fit(cls))
+            runs[name].append(t / km.n_iter_)
+            n_iter[name] = km.n_iter_
+    row = {name: 1000 * statistics.median(v) for name, v in runs.items()}
+    row["n_iter"] = n_iter
+    row["nnz"] = X.nnz
+    return row
+
+
+def main_sparse(cells, threads, repeats):
+    print("\n| cell (n, d, density, k) float64 CSR | stored values | threads "
+          "| SphericalKMeans ms/iter | lloyd KMeans ms/iter | spherical / KMeans |")
+    print("|---" * 6 + "|")
+    for n_threads in threads:
+        for cell in cells:
+            row = bench_sparse_cell(cell, n_threads, repeats)
+            print(f"| {cell} | {row['nnz']} | {n_threads} | {row['spherical']:.1f} "
+                  f"| {row['kmeans']:.1f} | {row['spherical'] / row['kmeans']:.2f} |",
+                  flush=True)
+            if len(set(row["n_iter"].values())) > 1 or row["n_iter"]["spherical"] != N_ITER:
+                print(f"  (iterations run: {row['n_iter']})")
+    print(f"\nPer iteration, {N_ITER} iterations from the same start; 'spherical / KMeans': "
+          "the sphere's cost on the same unit rows (one projection of the centres per "
+          "iteration; the answers differ).")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", default="all", help="comma-separated cell numbers (0-2)")
+    parser.add_argument("--cells", default="all",
+                        help="comma-separated cell numbers (0-2) of the table run (dense, or "
+                             "--sparse)")
     parser.add_argument("--threads", default="1")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-faiss", action="store_true")
+    parser.add_argument("--sparse", action="store_true",
+                        help="TF-IDF rows (CSR): SphericalKMeans against KMeans, no faiss")
+    parser.add_argument("--quick", action="store_true",
+                        help="one tiny cell: a check that the script runs, not a timing")
     args = parser.parse_args(argv)
 
     import sklearn
 
     import lloyd
 
-    cells = CELLS if args.cells == "all" else [CELLS[int(i)] for i in args.cells.split(",")]
+    table = SPARSE_CELLS if args.sparse else CELLS
+    cells = table if args.cells == "all" else [table[int(i)] for i in args.cells.split(",")]
+    if args.quick:
+        cells = [QUICK_SPARSE_CELL if args.sparse else QUICK_CELL]
     print(f"lloyd {lloyd.__version__}, scikit-learn {sklearn.__version__}, numpy "
           f"{np.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     for line in blas_info():
         print(f"BLAS (lloyd, scikit-learn): {line}")
+    if args.sparse:
+        return main_sparse(cells, [int(t) for t in args.threads.split(",")], args.repeats)
     faiss_worker = None if args.no_faiss else FaissWorker.start()
     print("\n| cell (n, d, k) float32 | threads | algorithm | SphericalKMeans ms/iter "
           "| faiss spherical | faiss / lloyd | lloyd KMeans | spherical / KMeans "

@@ -180,7 +180,7 @@ def test_kmeans_plusplus_draws_scikit_learns_rows(dtype, fmt, weighted):
 
 def test_kernels_do_not_depend_on_the_thread_count():
     X = _sparse.check_csr(tfidf_like(n=6000, d=300, density=0.05, seed=10))
-    x_sq = _sparse._row_norms(X)
+    x_sq = _sparse.row_norms_sq(X)
     centers = X[:40].toarray() * 0.9
     w = np.random.default_rng(4).uniform(0.5, 2, X.shape[0])
     results = []
@@ -344,3 +344,18 @@ def test_no_warning_for_any_algorithm():
         for algorithm in ALGORITHMS:
             assert lloyd.KMeans(3, random_state=0, algorithm=algorithm).fit(X).algorithm_ \
                 == "lloyd"
+
+
+@pytest.mark.parametrize("call", [
+    lambda X: lloyd.find_closest_centroids(X, np.zeros((2, 3))),
+    lambda X: lloyd.run_kmeans(X, np.zeros((2, 3)), 1),
+    lambda X: lloyd.afkmc2(X, 2, random_state=0),
+])
+def test_dense_only_functions_name_the_estimators_that_take_sparse_input(call):
+    """The taught steps and AFK-MC² take dense arrays: sparse X gets an error that says so,
+    names what does take it, and gives the fix (no claim that lloyd has no sparse support)."""
+    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match=r"takes dense arrays only \(lloyd.KMeans, "
+                                        r"MiniBatchKMeans, SphericalKMeans and kmeans_plusplus "
+                                        r"take sparse input\)\. Convert it with X.toarray\(\)"):
+        call(X)

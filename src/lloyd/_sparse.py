@@ -31,7 +31,7 @@ from lloyd._rows import ArrayRows
 from lloyd._threads import kernel_threads
 from lloyd._validation import check_finite_scale, check_init_array, check_random_state
 
-__all__ = ["SparseRows", "check_csr", "issparse"]
+__all__ = ["SparseRows", "check_csr", "issparse", "row_norms_sq"]
 
 INT32_MAX = np.iinfo(np.int32).max
 
@@ -86,7 +86,8 @@ def _kernel_csr(X):
     return X
 
 
-def _row_norms(X):
+def row_norms_sq(X):
+    """The squared norms (n,) of the rows of validated sparse X, float64."""
     out = np.empty(X.shape[0])
     kernels.row_norms_sq(X.data, X.indptr, out, kernel_threads(X.nnz))
     return out
@@ -151,7 +152,7 @@ def _inertia(X, sample_weight, centers, labels, distances=None):
 def labels(X, centers):
     """Nearest-centre labels (int32) of validated sparse X."""
     labels_out = np.full(X.shape[0], -1, dtype=np.int32)
-    _assign(X, _row_norms(X), np.ascontiguousarray(centers, dtype=X.dtype), labels_out)
+    _assign(X, row_norms_sq(X), np.ascontiguousarray(centers, dtype=X.dtype), labels_out)
     return labels_out
 
 
@@ -164,12 +165,13 @@ def labels_inertia(X, sample_weight, centers):
     return nearest, _inertia(X, sample_weight, centers, nearest)
 
 
-def distances(X, centers):
-    """Distances (n, k) in X's dtype from every row of validated sparse X to every centre."""
+def distances(X, centers, *, squared=False):
+    """Distances (n, k) in X's dtype from every row of validated sparse X to every centre
+    (squared when ``squared``: computed so, not squared from the rounded distances)."""
     out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
-    kernels.all_distances(X.data, X.indices, X.indptr, _row_norms(X), centers,
-                          _centers_sq(centers), out, False,
+    kernels.all_distances(X.data, X.indices, X.indptr, row_norms_sq(X), centers,
+                          _centers_sq(centers), out, squared,
                           kernel_threads(X.nnz * centers.shape[0]))
     return out
 
@@ -190,7 +192,7 @@ def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=N
     column order, ``(−2 x·c + ‖c‖²) + ‖x‖²`` rounded to X's dtype), so the same
     ``random_state`` picks the same rows. Returns (centers (k, d) dense, indices (k,))."""
     n_samples, n_features = X.shape
-    x_sq = _row_norms(X)
+    x_sq = row_norms_sq(X)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
     centers = np.empty((n_clusters, n_features), dtype=X.dtype)
@@ -248,22 +250,24 @@ def init_centroids(X, n_clusters, init, random_state, sample_weight):
 
 
 def fit(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-        random_state=None, verbose=0, progress=None):
+        random_state=None, verbose=0, progress=None, project=None):
     """The best of ``n_init`` runs of Lloyd's algorithm on validated sparse X: what
-    ``KMeans.fit`` computes for sparse input, whatever its ``algorithm`` (see KMeans).
+    ``KMeans.fit`` computes for sparse input, whatever its ``algorithm`` (see KMeans), and
+    ``SphericalKMeans.fit`` on the unit rows with ``project``.
 
     Parameters are those of ``lloyd._runs.fit_weighted``; X is neither centred nor copied.
     Returns the kept :class:`~lloyd._engine.Run` (centres dense, in X's dtype).
     """
     random_state = check_random_state(random_state)
     tol = tolerance(X, tol)
-    x_sq = _row_norms(X)
+    x_sq = row_norms_sq(X)
     best = None
     for _ in range(n_init):
         centers_init = init_centroids(X, n_clusters, init, random_state, sample_weight)
         if verbose:
             print("Initialization complete")
-        run = lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose, progress)
+        run = lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose, progress,
+                        project=project)
         if best is None or (run.inertia < best.inertia
                             and not is_same_clustering(run.labels, best.labels, n_clusters)):
             best = run
@@ -279,10 +283,12 @@ def _farthest(distances, m):
     return order[distances[order] > 0]
 
 
-def lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose=0, progress=None):
+def lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose=0, progress=None,
+              project=None):
     """One run of Lloyd's algorithm from ``centers_init`` on validated sparse X (``x_sq``: its
     squared row norms, float64). Each iteration is one exact assignment pass and one pass that
-    sums every cluster's rows (``_engine.iterate`` does the rest, as for dense X)."""
+    sums every cluster's rows (``_engine.iterate`` does the rest, as for dense X, and applies
+    ``project`` to each update's centres)."""
     n, d = X.shape
     k = centers_init.shape[0]
     labels_run = np.full(n, -1, dtype=np.int32)
@@ -309,7 +315,7 @@ def lloyd_run(X, x_sq, sample_weight, centers_init, max_iter, tol, verbose=0, pr
 
     centers, n_iter, strict = iterate(centers_init, max_iter, tol, totals, relocate,
                                       keep_no_bounds, inertia, verbose=verbose,
-                                      progress=progress)
+                                      progress=progress, project=project)
     if not strict:
         _assign(X, x_sq, centers, labels_run)
     return Run(labels_run, inertia(centers), centers, n_iter)
@@ -327,7 +333,7 @@ def mini_batch_update(X, sample_weight, centers, centers_new, weight_sums):
 
     k, d = centers.shape
     batch_labels = np.full(X.shape[0], -1, dtype=np.int32)
-    _assign(X, _row_norms(X), centers, batch_labels)
+    _assign(X, row_norms_sq(X), centers, batch_labels)
     inertia = _inertia(X, sample_weight, centers, batch_labels)
     sums, weights = np.empty((1, k, d)), np.empty((1, k))
     kernels.cluster_sums(X.data, X.indices, X.indptr, sample_weight, batch_labels, sums[0],

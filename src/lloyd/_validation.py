@@ -98,7 +98,8 @@ def check_data(X, *, name: str = "X", dtype=(np.float64, np.float32), copy: bool
     """
     if hasattr(X, "format") and hasattr(X, "tocsr"):
         raise TypeError(
-            f"{name} is a sparse matrix; lloyd does not support sparse input yet. "
+            f"{name} is a sparse matrix; this function takes dense arrays only (lloyd.KMeans, "
+            "MiniBatchKMeans, SphericalKMeans and kmeans_plusplus take sparse input). "
             f"Convert it with {name}.toarray() if it fits in memory."
         )
     arr = np.asarray(X)

@@ -2,16 +2,18 @@
 
 Rows and centres lie on the unit sphere. lloyd's engine runs on the unit rows as it is, with one
 step added after each update: the centres are projected back onto the sphere (``unit_centers``).
+Sparse rows run on the sparse engine (``lloyd._sparse``) the same way, never densified.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lloyd import distributed
+from lloyd import _sparse, distributed
 from lloyd._engine import labels as nearest_labels
-from lloyd._engine import labels_inertia
 from lloyd._kernels.reductions import row_norms_sq
 from lloyd._options import ALGORITHMS, AUTO
 from lloyd._runs import fit_weighted
@@ -37,31 +39,68 @@ def row_norms(X):
     return np.sqrt(squares)
 
 
-def check_directions(norms, name="X"):
-    """Raise a ValueError naming the rows of length 0: they have no direction, so no cosine."""
+def check_directions(norms, name="X", *, sparse=False):
+    """Raise a ValueError naming the rows of length 0: they have no direction, so no cosine.
+    ``sparse``: the fix shown is one for a SciPy sparse ``name``."""
     zero = np.flatnonzero(norms == 0)
     if zero.size:
+        fix = (f"{name}[np.flatnonzero(abs({name}).sum(axis=1))]" if sparse
+               else f"{name}[np.any({name} != 0, axis=1)]")
         raise ValueError(
             f"{name} has {zero.size} row(s) of zeros (the first is row {zero[0]}): a zero "
             "row has no direction, so its cosine to a centre is undefined and spherical k-means "
-            f"cannot place it. Drop those rows first, e.g. {name} = {name}[np.any({name} != 0, "
-            "axis=1)]."
+            f"cannot place it. Drop those rows first, e.g. {name} = {fix}."
         )
+
+
+def has_unit_rows(norms, n_values, dtype):
+    """Whether every row's squared norm is within ``n_values · eps`` of 1: as close as scaling
+    in ``dtype`` could bring a sum of ``n_values`` squares (a dense row's n_features, a sparse
+    row's stored values: an array (n,) then)."""
+    return bool(np.all(np.abs(norms * norms - 1.0) <= n_values * np.finfo(dtype).eps))
 
 
 def unit_rows(X, norms, *, copy):
     """The rows of validated X scaled to unit length, and whether X itself was scaled.
 
-    When every squared norm is already within ``n_features · eps`` of 1 (as close as scaling in
-    X's dtype could bring it; normalised embeddings, TF-IDF rows), X itself is returned: no
-    copy. Otherwise the rows are divided by ``norms`` into a new array the size of X
-    (``copy``) or in place (then X must be writeable, and :func:`restore_rows` undoes it).
+    When every row already has unit length (:func:`has_unit_rows`: normalised embeddings,
+    TF-IDF rows), X itself is returned: no copy. Otherwise the rows are divided by ``norms``
+    into a new array the size of X (``copy``) or in place (then X must be writeable, and
+    :func:`restore_rows` undoes it).
     """
-    if np.all(np.abs(norms * norms - 1.0) <= X.shape[1] * np.finfo(X.dtype).eps):
+    if has_unit_rows(norms, X.shape[1], X.dtype):
         return X, False
     out = np.empty_like(X) if copy else X
     np.divide(X, norms[:, None], out=out, casting="same_kind")
     return out, not copy
+
+
+#: Stored values scaled a slice at a time by :func:`unit_csr`: the slice's norms, repeated once
+#: for each of its values, are the only temporary (512 KiB, or one row's where a row holds more),
+#: whatever the size of X.
+SLICE_VALUES = 1 << 16
+
+
+def unit_csr(X, norms):
+    """The rows of validated CSR X (no row of zeros) scaled to unit length; X is not modified.
+
+    X itself when its rows already have unit length (:func:`has_unit_rows`, to each row's
+    count of stored values); else a new CSR matrix of X's type sharing X's ``indices`` and
+    ``indptr``, whose ``data`` is the one new array, of X's size and dtype: each value divided
+    by its row's norm (in float64, then rounded, as :func:`unit_rows` divides dense rows).
+    """
+    counts = np.diff(X.indptr)
+    if has_unit_rows(norms, counts, X.dtype):
+        return X
+    data = np.empty_like(X.data)
+    # Slices of whole rows, each starting at the row that holds value SLICE_VALUES · i.
+    firsts = np.searchsorted(X.indptr, np.arange(0, X.nnz, SLICE_VALUES), side="right") - 1
+    bounds = np.append(np.unique(firsts), X.shape[0])
+    for first, stop in itertools.pairwise(bounds):
+        values = slice(X.indptr[first], X.indptr[stop])
+        np.divide(X.data[values], np.repeat(norms[first:stop], counts[first:stop]),
+                  out=data[values], casting="same_kind")
+    return type(X)((data, X.indices, X.indptr), shape=X.shape)
 
 
 def restore_rows(X, norms):
@@ -98,18 +137,15 @@ def _unit_callable_init(init):
 
     def unit(X, n_clusters, random_state):
         centers = init(X, n_clusters, random_state=random_state)
+        if _sparse.issparse(centers):
+            centers = centers.toarray()
         return unit_init(centers, X, n_clusters, name="init(X, ...) result")
 
     return unit
 
 
 def _check_in_memory(X, estimator):
-    """A clear error for inputs this estimator does not take yet: sparse matrices and Dask."""
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
-        raise TypeError(
-            f"lloyd.{estimator} does not support sparse input yet; convert it with X.toarray() "
-            "if it fits in memory."
-        )
+    """A clear error for the inputs this estimator does not take: Dask collections."""
     if distributed.is_dask_collection(X):
         raise TypeError(
             f"lloyd.{estimator} runs in memory and does not take Dask collections; pass "
@@ -129,7 +165,8 @@ class SphericalKMeans(_BaseKMeans):
     unit length). This minimises ``Σ w · (1 − cos(x, c))``. On unit rows the largest cosine is
     the nearest centre (``‖u − c‖² = 2 − 2 cos``), so lloyd's exact k-means engine runs
     unchanged, every algorithm with it, plus one projection of the centres onto the sphere per
-    iteration. k-means++ seeds on the unit rows, where its distances are chord lengths.
+    iteration. k-means++ seeds on the unit rows, where its distances are chord lengths. SciPy
+    sparse rows (text) run the same way on the sparse engine, never densified.
 
     An estimator of its own, rather than a parameter of :class:`KMeans`, because the
     estimators' contracts differ: here ``transform`` gives cosine distances, ``inertia_`` and
@@ -149,7 +186,8 @@ class SphericalKMeans(_BaseKMeans):
     init : {'k-means++', 'afk-mc2', 'random'}, callable or array-like of shape \
 (n_clusters, n_features), default='k-means++'
         As for :class:`KMeans`, on the unit rows. An array (or a callable's result) is scaled
-        to unit length: only the directions of the initial centres count.
+        to unit length: only the directions of the initial centres count. 'afk-mc2' does not
+        take sparse X.
     n_init : 'auto' or int, default='auto'
         Runs from different starts; the one with the lowest inertia is kept. 'auto' is 1 for
         'k-means++', 'afk-mc2' or an array, 10 for 'random' or a callable.
@@ -167,9 +205,12 @@ class SphericalKMeans(_BaseKMeans):
         X is never left modified. Rows already of unit length (to rounding) are used as they
         are, with no copy. Otherwise, when True, the unit rows are a copy the size of X; when
         False, X is scaled in place during the fit and scaled back afterwards (it may then
-        differ from the original by rounding).
+        differ from the original by rounding). Sparse X is never modified, whatever
+        ``copy_x`` (as in scikit-learn's KMeans); see Notes.
     algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
-        As for :class:`KMeans`: every algorithm gives the same result from the same start.
+        As for :class:`KMeans`: every algorithm gives the same result from the same start. On
+        sparse X every choice runs the sparse Lloyd pass (``algorithm_`` is then 'lloyd'), as
+        :class:`KMeans` does.
 
     Attributes
     ----------
@@ -201,8 +242,13 @@ class SphericalKMeans(_BaseKMeans):
     unit rows (a copy of X, or X itself scaled in place with ``copy_x=False``). Assigning raw
     rows with weights ``w / ‖x‖`` would need no copy (the largest ``x · c`` does not depend
     on ``‖x‖`` and ``Σ w · x / ‖x‖`` is the mean direction), but k-means++ and the relocation
-    of empty clusters measure distances between rows, which needs them on the sphere. Sparse
-    input is not supported yet.
+    of empty clusters measure distances between rows, which needs them on the sphere.
+
+    Sparse X (SciPy CSR; CSC and the other formats are converted to CSR once, as for
+    :class:`KMeans`) is never densified nor modified. Rows already of unit length are used as
+    they are; otherwise the unit rows are a new CSR matrix sharing X's column indices and row
+    pointers, with one new array of values the size of ``X.data``. From the same start, the
+    labels and centres are those of dense X (to rounding).
 
     Examples
     --------
@@ -243,18 +289,14 @@ class SphericalKMeans(_BaseKMeans):
         self.copy_x = copy_x
         self.algorithm = algorithm
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # KMeans takes sparse input; this estimator not yet
-        return tags
-
     def fit(self, X, y=None, sample_weight=None):
         """Compute the spherical k-means clustering.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float64 and float32 are kept; other numeric types are converted to float64. No row
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 and float32 are kept; other numeric types are converted to float64. A
+            sparse matrix is converted to CSR once (no copy when it already is one). No row
             may be all zeros.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
@@ -266,6 +308,8 @@ class SphericalKMeans(_BaseKMeans):
         """
         self._check_params()
         _check_in_memory(X, type(self).__name__)
+        if _sparse.issparse(X):
+            return self._fit_sparse(X, sample_weight)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", copy=False,
                           ensure_min_samples=1, ensure_all_finite=False)
         check_finite_scale(X)
@@ -274,11 +318,7 @@ class SphericalKMeans(_BaseKMeans):
         norms = row_norms(X)
         check_directions(norms)
         n_init = self._effective_n_init()
-        init = self.init
-        if callable(init):
-            init = _unit_callable_init(init)
-        elif not isinstance(init, str):
-            init = unit_init(init, X, self.n_clusters)
+        init = self._unit_start(X)
         unit, scaled_in_place = unit_rows(X, norms,
                                           copy=self.copy_x or not X.flags.writeable)
         try:
@@ -291,6 +331,39 @@ class SphericalKMeans(_BaseKMeans):
         finally:
             if scaled_in_place:
                 restore_rows(X, norms)
+        return self._keep(best, algorithm)
+
+    def _fit_sparse(self, X, sample_weight):
+        """:meth:`fit` on a SciPy sparse matrix: the sparse engine (``lloyd._sparse``) on the
+        unit rows (:func:`unit_csr`), with the centres projected onto the sphere."""
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          ensure_min_samples=1, ensure_all_finite=False)
+        X = _sparse.check_csr(X)
+        check_enough_rows(X.shape[0], self.n_clusters)
+        sample_weight = check_weights(sample_weight, X)
+        norms = np.sqrt(_sparse.row_norms_sq(X))
+        check_directions(norms, sparse=True)
+        n_init = self._effective_n_init()
+        init = self._unit_start(X)
+        best = _sparse.fit(
+            unit_csr(X, norms), sample_weight, self.n_clusters, init=init, n_init=n_init,
+            max_iter=self.max_iter, tol=self.tol,
+            random_state=check_random_state(self.random_state), verbose=self.verbose,
+            project=unit_centers,
+        )
+        return self._keep(best, "lloyd")
+
+    def _unit_start(self, X):
+        """``init`` for validated X: a string as it is, an array or a callable's result scaled
+        to unit length (:func:`unit_init`)."""
+        if callable(self.init):
+            return _unit_callable_init(self.init)
+        if not isinstance(self.init, str):
+            return unit_init(self.init, X, self.n_clusters)
+        return self.init
+
+    def _keep(self, best, algorithm):
+        """Store the kept run (a ``_engine.Run`` on the unit rows) and the algorithm that ran."""
         self._warn_if_fewer_clusters(
             int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters))))
         self.cluster_centers_ = best.centers
@@ -303,20 +376,29 @@ class SphericalKMeans(_BaseKMeans):
         return self
 
     def _unit_test_rows(self, X):
-        """Validated rows of X (n, d) of unit length, for predict, transform and score."""
+        """Validated rows of X (n, d) of unit length, dense or CSR, for predict, transform
+        and score."""
         check_is_fitted(self)
         _check_in_memory(X, type(self).__name__)
         X = self._check_test_data(X)
+        if _sparse.issparse(X):
+            norms = np.sqrt(_sparse.row_norms_sq(X))
+            check_directions(norms, sparse=True)
+            return unit_csr(X, norms)
         norms = row_norms(X)
         check_directions(norms)
         return unit_rows(X, norms, copy=True)[0]
+
+    def _centers_as(self, unit):
+        """The fitted centres in the dtype of the rows ``unit``."""
+        return self.cluster_centers_.astype(unit.dtype, copy=False)
 
     def predict(self, X):
         """The index of the centre of largest cosine for every row of X.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             No row may be all zeros; the rows' lengths do not matter.
 
         Returns
@@ -324,14 +406,16 @@ class SphericalKMeans(_BaseKMeans):
         labels : ndarray of shape (n_samples,)
         """
         unit = self._unit_test_rows(X)
-        return nearest_labels(unit, self.cluster_centers_.astype(unit.dtype, copy=False))
+        if _sparse.issparse(unit):
+            return _sparse.labels(unit, self._centers_as(unit))
+        return nearest_labels(unit, self._centers_as(unit))
 
     def transform(self, X):
         """Cosine distances ``1 − cos(x, c)`` of every row of X to every centre.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             No row may be all zeros.
 
         Returns
@@ -342,9 +426,15 @@ class SphericalKMeans(_BaseKMeans):
         return self._transform(self._unit_test_rows(X))
 
     def _transform(self, X):
-        # Half the squared chord: accurate for near directions, where 1 − u·c would cancel.
-        chords = super()._transform(X)
-        chords *= chords
+        """Half the squared chords ``‖u − c‖²`` of the unit rows X (n, d), dense or CSR. Dense:
+        the chords squared, accurate at near directions, where 1 − u·c would cancel. Sparse:
+        the kernel's squared distances ``‖u‖² + ‖c‖² − 2 u·c`` as they are (their square roots
+        squared again would only add rounding)."""
+        if _sparse.issparse(X):
+            chords = _sparse.distances(X, self.cluster_centers_, squared=True)
+        else:
+            chords = super()._transform(X)
+            chords *= chords
         chords *= 0.5
         return chords
 
@@ -354,7 +444,7 @@ class SphericalKMeans(_BaseKMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -364,5 +454,4 @@ class SphericalKMeans(_BaseKMeans):
         """
         unit = self._unit_test_rows(X)
         sample_weight = check_weights(sample_weight, unit)
-        centers = self.cluster_centers_.astype(unit.dtype, copy=False)
-        return -labels_inertia(unit, sample_weight, centers)[1] / 2.0
+        return -_sparse.labels_inertia(unit, sample_weight, self._centers_as(unit))[1] / 2.0
