@@ -160,6 +160,8 @@ cdef Py_ssize_t low_d_pass(const floating[:, ::1] X, const floating[::1] sample_
     cdef measure_t* best
     cdef measure_t* second
     cdef measure_t* best_j  # a float label: one select type keeps the loops vectorised
+    cdef double* sums  # this thread's block totals: (k, d) sums, then k weights
+    cdef double* weights
     cdef floating w
     for f in range(4):
         off[f] = offset[f] if f < offset.shape[0] else 0
@@ -180,14 +182,19 @@ cdef Py_ssize_t low_d_pass(const floating[:, ::1] X, const floating[::1] sample_
         best_j = second + LOW_D_CHUNK
         for t in range(4 * LOW_D_CHUNK):  # features past d stay zero
             x0[t] = 0
+        # The block's totals are kept in this thread's memory and stored once a block: adding
+        # into block_sums itself wrote, row after row, to cache lines that the block next to
+        # it (another thread's) shares when the array does not start on a line, as numpy's
+        # allocations need not: the 2-thread pass then ran up to 1.75x slower, in whichever
+        # processes placed it so (issue 22).
+        sums = <double*> malloc((k * d + k) * sizeof(double))
+        weights = sums + k * d
         for b in prange(n_blocks, schedule="dynamic"):
             start = min(n, b * per_block)
             stop = min(n, start + per_block)
             if update:
-                for j in range(k):
-                    block_weights[b, j] = 0.0
-                    for f in range(d):
-                        block_sums[b, j, f] = 0.0
+                for j in range(k * d + k):
+                    sums[j] = 0.0
             c0 = start
             while c0 < stop:
                 m = min(stop, c0 + LOW_D_CHUNK) - c0
@@ -216,15 +223,21 @@ cdef Py_ssize_t low_d_pass(const floating[:, ::1] X, const floating[::1] sample_
                     labels[c0 + i] = <int> label
                     if update:
                         w = sample_weight[c0 + i]
-                        block_weights[b, label] += w
+                        weights[label] += w
                         if d == 3:  # unrolled: the feature loop costs more than its additions
-                            block_sums[b, label, 0] += w * (X[c0 + i, 0] - off[0])
-                            block_sums[b, label, 1] += w * (X[c0 + i, 1] - off[1])
-                            block_sums[b, label, 2] += w * (X[c0 + i, 2] - off[2])
+                            sums[3 * label] += w * (X[c0 + i, 0] - off[0])
+                            sums[3 * label + 1] += w * (X[c0 + i, 1] - off[1])
+                            sums[3 * label + 2] += w * (X[c0 + i, 2] - off[2])
                         else:
                             for f in range(d):
-                                block_sums[b, label, f] += w * (X[c0 + i, f] - off[f])
+                                sums[d * label + f] += w * (X[c0 + i, f] - off[f])
                 c0 = c0 + LOW_D_CHUNK
+            if update:
+                for j in range(k):
+                    block_weights[b, j] = weights[j]
+                    for f in range(d):
+                        block_sums[b, j, f] = sums[d * j + f]
+        free(sums)
         free(x0)
     free(c)
     return changed
