@@ -64,3 +64,26 @@ def test_centres_are_the_weighted_means_of_the_labels(algorithm):
         rows = fit.labels_ == j
         expected = np.average(X[rows], axis=0, weights=weights[rows])
         np.testing.assert_allclose(fit.cluster_centers_[j], expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_fit_that_stops_on_its_second_pass_needs_no_extra_sums(dtype):
+    """Separated blobs from a row of each: the first pass sums every row, the second changes
+    no label, and the fit stops there. The running totals then hold the first pass's full sums
+    plus zeros, so they are returned as they are: still bit-equal across algorithms and equal
+    to each cluster's mean (float64 numpy)."""
+    rng = np.random.default_rng(3)
+    means = rng.uniform(-50, 50, size=(6, 30))
+    blob = rng.integers(0, 6, size=4000)
+    X = (means[blob] + rng.normal(size=(4000, 30))).astype(dtype)
+    init = X[[np.flatnonzero(blob == j)[0] for j in range(6)]]
+    fits = {algorithm: KMeans(6, init=init, n_init=1, algorithm=algorithm).fit(X)
+            for algorithm in ALGORITHMS}
+    for algorithm, fit in fits.items():
+        assert fit.n_iter_ == 2, algorithm
+        np.testing.assert_array_equal(fit.labels_, blob)
+        assert np.array_equal(fit.cluster_centers_, fits["lloyd"].cluster_centers_), algorithm
+    for j in range(6):
+        expected = X[blob == j].astype(np.float64).mean(axis=0)
+        np.testing.assert_allclose(fits["elkan"].cluster_centers_[j], expected,
+                                   rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)

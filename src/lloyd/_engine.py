@@ -308,12 +308,14 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
     change_sums = np.empty((k, d))
     change_weights = np.empty(k)
     # "relocated": the last iteration's relocation (empty clusters, the rows they took), if any
-    # "full_pass": the last totals are full sums, not running ones
+    # "full_pass": the last pass summed every row (FULL), not the changed rows' shares
+    # "exact": the totals equal full sums bit for bit: the last full pass's, with only passes
+    #   that changed no label since (they add zeros)
     # "passes": how many passes ran; the one at max_iter sums every row (FULL) instead of
     # moving the changed rows' shares, so that a run that ends there needs no pass of its own
     # for exact_totals (at 20 iterations, that pass cost 5% of a fit)
     state = {"totals_match_labels": False, "labels_old": None, "relocated": None,
-             "full_pass": False, "passes": 0}
+             "full_pass": False, "exact": False, "passes": 0}
 
     def totals(centers):
         state["relocated"] = None
@@ -347,6 +349,7 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
             state["labels_old"] = labels.copy()
         else:
             same = n_changed == 0
+        state["exact"] = state["full_pass"] or (state["exact"] and n_changed == 0)
         return sums, weights, empty, same
 
     def relocate(centers, sums, weights, empty):
@@ -358,8 +361,11 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
         return reductions.inertia(X, sample_weight, centers, labels, n_blocks, offset=offset)
 
     def exact_totals(sums, weights):
-        if state["full_pass"]:
-            return  # the last totals were full sums already
+        if state["exact"]:
+            # Full sums already: the last pass was a full one, or every pass since the last
+            # full one changed no label (a fit that stops on its second pass: no pass of its
+            # own, 17 of 280 ms at 60000 × 784 float32, one thread).
+            return
         reductions.cluster_sums(X, sample_weight, labels,
                                 np.zeros(0, dtype=X.dtype) if offset is None else offset,
                                 block_sums, block_weights)
