@@ -743,14 +743,23 @@ def test_elkan_settles_near_ties_as_lloyd_does(dtype):
     elkan.half_distances(centers, half, nxt)
     margin = _bound_margin(X, centers, np.finfo(dtype).eps)
     labels, upper, lower = np.empty(n, np.int32), np.empty(n, dtype), np.empty((n, k), dtype)
-    elkan.init_bounds(X, centers, half, margin, labels, upper, lower)
+    nb = layout.n_blocks(n, k, d)
+    sums, weights = np.empty((nb, k, d)), np.empty((nb, k))
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    elkan.init_bounds(X, w, centers, half, margin, labels, upper, lower, sums, weights,
+                      np.empty((nb, k), np.int64), layout.FULL)
     np.testing.assert_array_equal(labels, expected)
+    # In the same read, the first pass's sums: each cluster's weighted sum (float64 numpy).
+    for j in range(k):
+        rows = expected == j
+        np.testing.assert_allclose(sums.sum(axis=0)[j], (w[rows, None] * X[rows]).astype(
+            np.float64).sum(axis=0), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(weights.sum(axis=0)[j], w[rows].astype(np.float64).sum(),
+                                   rtol=1e-12)
     # a pass from the wrong twin, bounds wide open, measures and decides again
     labels[:] = expected ^ 1
     upper[:] = np.inf
     lower[:] = 0.0
-    nb = layout.n_blocks(n, k, d)
-    sums, weights = np.empty((nb, k, d)), np.empty((nb, k))
     elkan.elkan_pass(X, np.ones(n, dtype), centers, half, nxt, margin, labels, upper, lower,
                      sums, weights, np.empty((nb, k), np.int64), layout.LABELS_ONLY)
     np.testing.assert_array_equal(labels, expected)

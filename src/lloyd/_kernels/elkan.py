@@ -12,6 +12,7 @@ from lloyd._kernels._numba import njit, prange
 from lloyd._kernels.common import (
     add_share,
     block_bounds,
+    block_partials,
     block_partials_counted,
     load_row,
     move_share,
@@ -19,7 +20,7 @@ from lloyd._kernels.common import (
     rounding_tie,
     sqdist_feature_order,
 )
-from lloyd._kernels.layout import CHANGES, CHUNK, FULL, MAX_BLOCKS
+from lloyd._kernels.layout import CHANGES, FULL, LABELS_ONLY
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
@@ -73,18 +74,23 @@ def half_distances(centers, half_dist, next_half):
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def init_bounds(X, centers, half_dist, margin, labels, upper, lower, offset=None):
+def init_bounds(X, sample_weight, centers, half_dist, margin, labels, upper, lower, block_sums,
+                block_weights, block_counts, mode, offset=None):
     """OUT: labels, upper (n,), lower (n, k): exact nearest centres (ties to the lowest index)
     of the rows of ``X − offset`` (when given: centred a row at a time, never copied whole),
     skipping those that the half-distances rule out by more than ``margin`` (their lower bound
-    stays 0)."""
+    stays 0); and, in the same read of X, what an :func:`elkan_pass` in ``mode`` would report
+    for these labels (``FULL``: each block's sums, in its blocks and row order, so the first
+    pass of a run need not read X again)."""
     n, d = X.shape
     k = centers.shape[0]
     tie = rounding_tie(X)
     offset = offset_or_zeros(X, offset)
-    n_blocks = max(1, min(MAX_BLOCKS, (n + CHUNK - 1) // CHUNK))
+    n_blocks = block_sums.shape[0]
     for b in prange(n_blocks):
         start, stop = block_bounds(n, n_blocks, b)
+        sums, weights = block_partials(block_sums, block_weights, b, mode != LABELS_ONLY)
+        block_counts[b, :] = 0  # every row is new to its cluster: no change to report
         row = np.empty((1, d), dtype=X.dtype)
         for i in range(start, stop):
             load_row(X, i, offset, row, 0)
@@ -103,6 +109,8 @@ def init_bounds(X, centers, half_dist, margin, labels, upper, lower, offset=None
                         min_dist = np.sqrt(s)
             labels[i] = best
             upper[i] = min_dist
+            if mode == FULL:
+                add_share(X, i, offset, sample_weight[i], best, sums, weights)
 
 
 @njit(nogil=True, cache=True, parallel=True)
