@@ -693,3 +693,40 @@ def test_the_low_d_seeding_loads_and_runs_without_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf, "huge"])
+def test_column_moments_magnitude_is_the_input_check(dtype, bad):
+    """The means' pass also returns the largest magnitude's bit pattern: max |x| when every
+    value is finite (numpy's, exactly, for 1, 2 and 3 threads and any block count), at or
+    above +∞'s when one is not; and ``check_magnitude_bits`` raises check_finite_scale's own
+    error from it, with the same means as without the check."""
+    from lloyd._validation import check_finite_scale, check_magnitude_bits
+
+    rng = np.random.default_rng(9)
+    X = (rng.standard_cauchy(size=(40_001, 7)) * 100).astype(dtype)
+    if bad == "huge":
+        X[-1, 3] = -2 * np.sqrt(np.finfo(dtype).max / 28)  # past the limit for 7 features
+    elif bad is not None:
+        X[12_345, 6] = bad
+    uint = np.uint32 if dtype == np.float32 else np.uint64
+    infinity = int(np.array(np.inf, dtype).view(uint))
+    for t in THREADS:
+        for nb in (1, 64):
+            magnitude = np.zeros(1, dtype=np.uint64)
+            mean, _ = reductions.column_moments(X, nb, False, t, None, magnitude)
+            np.testing.assert_array_equal(mean, reductions.column_moments(X, nb, False, t)[0])
+            if bad is None or bad == "huge":
+                expected = np.max(np.abs(X))
+                assert int(magnitude[0]) == int(np.array(expected, dtype).view(uint))
+            else:
+                assert int(magnitude[0]) >= infinity
+    if bad is None:
+        check_magnitude_bits(X, magnitude[0])  # no error
+        return
+    with pytest.raises(ValueError) as expected_error:
+        check_finite_scale(X)
+    with pytest.raises(ValueError) as error:
+        check_magnitude_bits(X, magnitude[0])
+    assert str(error.value) == str(expected_error.value)

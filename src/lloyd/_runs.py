@@ -21,7 +21,7 @@ from lloyd._engine import (
 from lloyd._kernels import layout, reductions
 from lloyd._kernels.reductions import row_norms_sq
 from lloyd._threads import blas_single_thread, numba_threads
-from lloyd._validation import check_random_state
+from lloyd._validation import check_magnitude_bits, check_random_state
 from lloyd.seeding import init_centroids
 from lloyd.steps import run_kmeans
 
@@ -34,8 +34,10 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        C-contiguous float32 or float64, finite, with ``n_samples >= n_clusters``. It is
-        neither modified nor copied: the kernels centre each row as they read it (distances
+        C-contiguous float32 or float64, with ``n_samples >= n_clusters``; its values are
+        checked here (finite, and small enough: ``_validation.check_finite_scale``'s error
+        otherwise) in the pass that takes the features' means. It is neither modified nor
+        copied: the kernels centre each row as they read it (distances
         are more accurate near the origin), with the same roundings as a centred copy.
     sample_weight : ndarray of shape (n_samples,)
         Validated weights of X's dtype.
@@ -73,8 +75,10 @@ def fit_weighted(X, sample_weight, n_clusters, *, init="k-means++", n_init=1, ma
     # One compiled pass for the means and one for the variances (np.var makes temporaries
     # the size of X: 1.6 s at 60000 × 784 float64 on this project's machine).
     row_max = np.zeros(1)  # the largest squared distance of a row to the mean, with squares
+    magnitude = np.zeros(1, dtype=np.uint64)  # the input check, from the means' pass
     mean, squares = reductions.column_moments(
-        X, layout.n_blocks(n_samples, 1, n_features), tol != 0, 0, row_max)
+        X, layout.n_blocks(n_samples, 1, n_features), tol != 0, 0, row_max, magnitude)
+    check_magnitude_bits(X, magnitude[0])
     tol = tolerance(X, tol, squares)
     if algorithm == "auto":
         algorithm = choose_algorithm(n_samples, n_features, n_clusters, X.dtype)

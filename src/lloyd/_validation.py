@@ -163,6 +163,21 @@ def check_finite_scale(X, *, name: str = "X", n_features=None):
     return X
 
 
+def check_magnitude_bits(X, bits, *, name: str = "X"):
+    """Raise :func:`check_finite_scale`'s error for validated X (C-contiguous float32 or
+    float64), given ``bits``, the largest of its values' bit patterns with the sign cleared
+    (``reductions.column_moments``'s ``magnitude``, from a pass over X made anyway): a NaN or
+    an infinity shows as a pattern at or above +∞'s, and otherwise the pattern is max |x|'s.
+    X is read again only to word the error."""
+    bits = int(bits)
+    uint = np.uint32 if X.dtype == np.float32 else np.uint64
+    if bits < int(np.array(np.inf, dtype=X.dtype).view(uint)):
+        largest = float(np.array(bits, dtype=uint).view(X.dtype))
+        if largest <= overflow_limit(X):
+            return
+    check_finite_scale(X, name=name)
+
+
 def overflow_limit(X, n_features=None) -> float:
     """The largest magnitude X's values may have for k-means in X's dtype (see
     :func:`check_finite_scale`), for rows of ``n_features`` values (None: X's width)."""

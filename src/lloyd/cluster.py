@@ -322,8 +322,7 @@ class KMeans(_BaseKMeans):
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", ensure_min_samples=1,
             ensure_all_finite=False,
-        )
-        check_finite_scale(X)
+        )  # X's values are checked by fit_weighted, in its first pass over X
         check_enough_rows(X.shape[0], self.n_clusters)
         sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)

@@ -165,18 +165,26 @@ def finite_max_abs(const floating[:, ::1] X, int n_threads=0):
 # ------------------------------------------------------------------------- column moments
 
 cdef void column_sums_block(const floating[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
-                            const double* mean, double* acc, double* row_max) noexcept nogil:
+                            const double* mean, double* acc, double* row_max,
+                            uint64_t* bits) noexcept nogil:
     """IN/OUT acc (d,) += the rows' values (mean NULL) or their squared deviations from mean
     (d,), in float64, row after row: each feature's sum in row order. With mean, OUT row_max =
     the largest squared distance of a row to mean (summed in 8 lanes: any order will do for
-    the rounding bounds it serves), in the same pass."""
+    the rounding bounds it serves), in the same pass. Without mean and with ``bits`` (not
+    NULL), OUT bits = :func:`magnitude_bits_block` of the rows, from the same read."""
     cdef Py_ssize_t i, f, l, d = X.shape[1], d8 = d - d % LANES
     cdef double v, vv, row
     cdef double lane[LANES]
+    cdef uint64_t b
     if mean == NULL:
+        if bits != NULL:
+            bits[0] = 0
         for i in range(start, stop):
             for f in range(d):
                 acc[f] = acc[f] + <double> X[i, f]
+            if bits != NULL:
+                b = magnitude_bits_block(&X[i, 0], d)
+                bits[0] = b if b > bits[0] else bits[0]
     else:
         row_max[0] = 0.0
         for i in range(start, stop):
@@ -199,13 +207,14 @@ cdef void column_sums_block(const floating[:, ::1] X, Py_ssize_t start, Py_ssize
 
 
 def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
-                   int n_threads=0, double[::1] row_max=None):
+                   int n_threads=0, double[::1] row_max=None, uint64_t[::1] magnitude=None):
     """The features' means (d,), float64, and, when ``squares``, the sums of squared deviations
     from them (d,) (else zeros): two passes over X (n, d), ``n_blocks`` blocks of rows in
     parallel, partials added in block order (deterministic whatever the number of threads).
     With ``squares`` and ``row_max`` (1,), OUT row_max[0] = the largest squared distance of a
     row to the means (the bound-keeping algorithms' rounding margin needs it: no pass of its
-    own)."""
+    own). With ``magnitude`` (1,), OUT magnitude[0] = the largest magnitude bit pattern of X
+    (:func:`magnitude_bits_block`: the input check, from the first pass's read)."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], b, f, start
     cdef Py_ssize_t per_block = rows_per_block(n, n_blocks)
     cdef double[:, ::1] partial = np.zeros((n_blocks, d))
@@ -214,7 +223,11 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
     cdef double[::1] mean = mean_array
     cdef double[::1] sq = sq_array
     cdef double[::1] block_max = np.zeros(n_blocks)
+    cdef uint64_t[::1] block_bits = np.zeros(n_blocks, dtype=np.uint64)
+    cdef bint check = magnitude is not None
     cdef int threads = threads_for(n_threads, n * d)
+    if check:
+        magnitude[0] = 0
     if d == 0:
         if row_max is not None:
             row_max[0] = 0.0
@@ -223,7 +236,10 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
         for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
             start = min(n, b * per_block)
             column_sums_block(X, start, min(n, start + per_block), NULL, &partial[b, 0],
-                              NULL)
+                              NULL, &block_bits[b] if check else NULL)
+        if check:
+            for b in range(n_blocks):
+                magnitude[0] = block_bits[b] if block_bits[b] > magnitude[0] else magnitude[0]
         for b in range(n_blocks):
             for f in range(d):
                 mean[f] = mean[f] + partial[b, f]
@@ -234,7 +250,7 @@ def column_moments(const floating[:, ::1] X, Py_ssize_t n_blocks, bint squares,
             for b in prange(n_blocks, schedule="dynamic", num_threads=threads):
                 start = min(n, b * per_block)
                 column_sums_block(X, start, min(n, start + per_block), &mean[0],
-                                  &partial[b, 0], &block_max[b])
+                                  &partial[b, 0], &block_max[b], NULL)
             for b in range(n_blocks):
                 for f in range(d):
                     sq[f] = sq[f] + partial[b, f]
