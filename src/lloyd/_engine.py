@@ -349,7 +349,7 @@ def iterate_in_memory(X, sample_weight, centers_init, labels, max_iter, tol, ver
             state["labels_old"] = labels.copy()
         else:
             same = n_changed == 0
-        state["exact"] = state["full_pass"] or (state["exact"] and n_changed == 0)
+        state["exact"] = state["full_pass"] or (state["exact"] and same)
         return sums, weights, empty, same
 
     def relocate(centers, sums, weights, empty):
