@@ -43,6 +43,7 @@ CELLS = [
     (100_000, 10_000, 0.01, 20),
     (100_000, 100_000, 0.001, 20),
     (100_000, 100_000, 0.001, 100),
+    (1_000_000, 10_000, 0.001, 20),  # 10⁶ rows, 10⁷ stored values
 ]
 #: A cell whose scikit-learn run takes longer than this many seconds is timed once.
 ONE_REPEAT_SECONDS = 60.0
