@@ -71,7 +71,7 @@ def product_potentials(X, cand, cand_t, x_sq, cand_sq, sample_weight, closest, n
 
     float64 rows: each 256-row chunk's products with the candidates are one BLAS call (the
     caller pins BLAS to one thread: the blocks already run in parallel); float32 rows: each
-    row's products are summed on their own (``_row_products``). The squared distance is
+    row's products are summed on their own (``_chunk_products``). The squared distance is
     ``‖x‖² − 2 x·c + ‖c‖²`` clipped at 0, as scikit-learn computes it. Rows are summed in
     order, so the potentials do not depend on the number of threads.
 
