@@ -52,7 +52,21 @@ def make_data(n, d, k, dtype, seed=0):
     return X, init
 
 
+#: Seconds to wait before each timing. OpenBLAS's worker threads keep spinning for about
+#: 0.1 s after a multi-threaded call (its THREAD_TIMEOUT), and on two cores a spinning thread
+#: takes one from whatever runs next: lloyd's 2-thread default fit at (6·10⁴, 784, 10)
+#: float32 took 186 ms right after a 2-thread matrix product and 144 ms after a 1-thread one or
+#: after 0.3 s of sleep (median of 7, /work/scratch/spin.py, 2026-12-03). Every library's
+#: timing starts on a quiet machine.
+SETTLE_S = 0.3
+
+
+def settle():
+    time.sleep(SETTLE_S)
+
+
 def timed(fn):
+    settle()
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
@@ -84,6 +98,7 @@ class FaissWorker:
 
     def fit(self, x_path, init_path, threads, niter=N_ITER, **options):
         """Seconds faiss's ``train`` took; ``options``: the worker's optional keys."""
+        settle()
         cmd = {"X": str(x_path), "init": str(init_path), "threads": threads, "niter": niter,
                **options}
         self.proc.stdin.write(json.dumps(cmd) + "\n")
@@ -122,6 +137,7 @@ class CompetitorWorker:
         self.hello = json.loads(self.proc.stdout.readline())
 
     def fit(self, lib, mode, x_path, threads, *, init_path=None, k=None, seed=0, out):
+        settle()
         cmd = {"lib": lib, "mode": mode, "X": str(x_path), "init": str(init_path),
                "threads": threads, "niter": N_ITER, "k": k, "seed": seed, "out": str(out)}
         self.proc.stdin.write(json.dumps(cmd) + "\n")
@@ -136,6 +152,13 @@ class CompetitorWorker:
 
 def inertia_of(X, centers):
     """Sum of squared distances to the nearest centre, in float64, 50 000 rows at a time."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):  # no spinning BLAS threads left behind
+        return _inertia_of(X, centers)
+
+
+def _inertia_of(X, centers):
     total = 0.0
     c = np.asarray(centers, dtype=np.float64)
     c_sq = (c * c).sum(axis=1)
