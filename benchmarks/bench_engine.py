@@ -55,9 +55,10 @@ def make_data(n, d, k, dtype, seed=0):
 #: Seconds to wait before each timing. OpenBLAS's worker threads keep spinning for about
 #: 0.1 s after a multi-threaded call (its THREAD_TIMEOUT), and on two cores a spinning thread
 #: takes one from whatever runs next: lloyd's 2-thread default fit at (6·10⁴, 784, 10)
-#: float32 took 186 ms right after a 2-thread matrix product and 144 ms after a 1-thread one or
-#: after 0.3 s of sleep (median of 7, /work/scratch/spin.py, 2026-12-03). Every library's
-#: timing starts on a quiet machine.
+#: float32 took 195–199 ms right after a 2-thread matrix product, 145–164 ms after a 1-thread
+#: one and 164–174 ms after a 2-thread one and 0.3 s of sleep (``bench_settle.py``,
+#: 2026-12-03). Every library's timing starts on a machine as quiet as that; the inertia check
+#: between timings uses one BLAS thread.
 SETTLE_S = 0.3
 
 
