@@ -286,8 +286,9 @@ def bench_cell(cell, dtype, threads, repeats, faiss_worker, what, workdir, other
         # varies by a few per cent from seed to seed, and the libraries draw different
         # centres from the same seed), so the inertia can also be compared over more seeds,
         # lloyd against the fastest other library only, untimed.
-        fastest = min((name for name in row["full_s"] if name != "lloyd"),
-                      key=row["full_s"].get, default=None)
+        fastest = row["full_fastest"] = min(
+            (name for name in row["full_s"] if name != "lloyd"), key=row["full_s"].get,
+            default=None)
         if inertia_seeds > repeats and fastest is not None:
             for r in range(repeats, inertia_seeds):
                 inertias["lloyd"].append(
@@ -422,8 +423,7 @@ def main(argv=None):
                     full = row.get("full_s", {})
                     # Part B: the fastest other k-means++ fit, and lloyd's mean inertia over
                     # that library's.
-                    fastest = min((name for name in full if name != "lloyd"),
-                                  key=full.get, default=None)
+                    fastest = row.get("full_fastest")
                     inertia = row.get("full_inertia", {})
                     inertia_ratio = (inertia["lloyd"] / inertia[fastest]
                                      if fastest in inertia else None)

@@ -21,7 +21,8 @@ import os
 import subprocess
 import sys
 
-CHILD = r"""
+#: What both children share: reading the kernel's RSS figures, and measuring one fit.
+COMMON = r"""
 import json, resource, sys
 import numpy as np
 
@@ -41,6 +42,19 @@ def reset_peak():
     except OSError:
         return False
 
+def measure(fit, x_mb):
+    # Run fit(); returns its result and the RSS figures (MB) around it.
+    reset = reset_peak()
+    before = status_kib("VmRSS")
+    peak_before = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    km = fit()
+    peak = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return km, {"x_mb": x_mb, "rss_before_mb": before / 1024,
+                "peak_before_mb": peak_before / 1024, "peak_mb": peak / 1024,
+                "added_mb": (peak - max(before, peak_before)) / 1024, "n_iter": km.n_iter_}
+"""
+
+CHILD = COMMON + r"""
 n, d, k, dtype, algorithm, max_iter, init_name = json.loads(sys.argv[1])
 import lloyd
 from lloyd import KMeans
@@ -54,20 +68,14 @@ for start in range(0, n, step):
     stop = min(n, start + step)
     X[start:stop] = rng.normal(size=(stop - start, d))
 init = X[:k].copy() if init_name == "array" else init_name
-reset = reset_peak()
-before = status_kib("VmRSS")
-peak_before = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-km = KMeans(k, init=init, n_init=1, max_iter=max_iter, tol=0, algorithm=algorithm,
-            random_state=0).fit(X)
-peak = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"x_mb": X.nbytes / 2**20, "rss_before_mb": before / 1024,
-                  "peak_before_mb": peak_before / 1024, "peak_mb": peak / 1024,
-                  "added_mb": (peak - max(before, peak_before)) / 1024,
-                  "n_iter": km.n_iter_}))
+km, figures = measure(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, tol=0,
+                                     algorithm=algorithm, random_state=0).fit(X),
+                      X.nbytes / 2**20)
+print(json.dumps(figures))
 """
 
 
-CHILD_SPARSE = CHILD.split("n, d, k, dtype, algorithm, max_iter, init_name")[0] + r"""
+CHILD_SPARSE = COMMON + r"""
 n, d, density, k, estimator, max_iter, lengths = json.loads(sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 from bench_sparse import tfidf_like
@@ -77,16 +85,9 @@ X = tfidf_like(n, d, density)
 if lengths == "random":  # rows no longer of unit length
     X.data *= np.repeat(np.random.default_rng(1).uniform(0.5, 2.0, n), np.diff(X.indptr))
 cls(4, n_init=1, max_iter=2, random_state=0).fit(X[:2000])  # load the kernels first
-x_mb = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
-reset = reset_peak()
-before = status_kib("VmRSS")
-peak_before = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-km = cls(k, n_init=1, max_iter=max_iter, tol=0, random_state=0).fit(X)
-peak = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"x_mb": x_mb, "rss_before_mb": before / 1024,
-                  "peak_before_mb": peak_before / 1024, "peak_mb": peak / 1024,
-                  "added_mb": (peak - max(before, peak_before)) / 1024,
-                  "centres_mb": k * d * 8 / 2**20, "n_iter": km.n_iter_}))
+km, figures = measure(lambda: cls(k, n_init=1, max_iter=max_iter, tol=0, random_state=0).fit(X),
+                      (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20)
+print(json.dumps(dict(figures, centres_mb=k * d * 8 / 2**20)))
 """
 
 #: (n, d, density, k) of the --sparse table: bench_sparse's shapes, at 10⁵ and 10⁶ rows.
